@@ -1,0 +1,4 @@
+//! The ConductorOne Terraform provider: protocol layer, generic integration resource and the
+//! integration declarations it is parameterised by.
+
+pub mod logging;
