@@ -1,4 +1,6 @@
 //! The ConductorOne Terraform provider: protocol layer, generic integration resource and the
 //! integration declarations it is parameterised by.
 
+pub mod integrations;
 pub mod logging;
+pub mod settings_schema;

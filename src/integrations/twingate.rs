@@ -1,0 +1,86 @@
+//! Twingate: connects a Twingate network (its API key and subdomain) to C1.
+
+use schemars::JsonSchema;
+
+use super::{Integration, TRIMMED_PATTERN};
+
+/// A DNS label: letters, digits and inner hyphens, as in `<label>.twingate.com`.
+const DNS_LABEL_PATTERN: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$";
+
+/// The Twingate integration.
+pub struct Twingate;
+
+/// Settings of a Twingate connector. Both are needed for the connector to sync.
+#[derive(JsonSchema)]
+#[schemars(
+    title = "Twingate integration settings",
+    extend("dependentRequired" = {
+        "twingate_apikey": ["twingate_domain"],
+        "twingate_domain": ["twingate_apikey"],
+    })
+)]
+#[allow(dead_code)] // read through its JSON Schema, never as a Rust value
+pub struct TwingateSettings {
+    /// API key of the Twingate network (Settings > API in the Twingate admin console).
+    #[schemars(
+        length(min = 1),
+        pattern(TRIMMED_PATTERN),
+        extend("writeOnly" = true, "errorMessage" = "must not start or end with white space")
+    )]
+    twingate_apikey: Option<String>,
+
+    /// The network's bare subdomain: for `https://acme.twingate.com` enter `acme`.
+    #[schemars(
+        length(min = 1, max = 63),
+        pattern(DNS_LABEL_PATTERN),
+        extend("errorMessage" = "must be the bare Twingate subdomain (one DNS label of letters, digits and inner hyphens): for https://acme.twingate.com enter \"acme\"")
+    )]
+    twingate_domain: Option<String>,
+}
+
+impl Integration for Twingate {
+    type Settings = TwingateSettings;
+    const NAME: &'static str = "twingate";
+    const DISPLAY_NAME: &'static str = "Twingate";
+    const CATALOG_ID: &'static str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
+
+    fn suggest(field: &str, value: &str) -> Option<String> {
+        if field != "twingate_domain" {
+            return None;
+        }
+        let host = value.trim();
+        let host = host.split_once("://").map_or(host, |(_, rest)| rest);
+        let host = host.split(['/', ':']).next().unwrap_or_default();
+        let label = host.split('.').next().unwrap_or_default();
+        let is_label = !label.is_empty()
+            && label.len() <= 63
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        (is_label && label != value).then(|| format!("enter \"{label}\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_bare_subdomain_for_hosts_and_urls() {
+        for input in [
+            "acme.twingate.com",
+            "https://acme.twingate.com",
+            "https://acme.twingate.com/api/graphql/",
+            " acme ",
+        ] {
+            assert_eq!(
+                Twingate::suggest("twingate_domain", input).as_deref(),
+                Some("enter \"acme\""),
+                "{input}"
+            );
+        }
+        assert_eq!(Twingate::suggest("twingate_domain", "acme"), None);
+        assert_eq!(Twingate::suggest("twingate_domain", "-bad-.x"), None);
+        assert_eq!(Twingate::suggest("twingate_apikey", "a.b"), None);
+    }
+}

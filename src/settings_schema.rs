@@ -1,0 +1,529 @@
+//! The JSON Schema of an integration's configuration, and plan-time validation against it.
+//!
+//! The schema covers everything the user writes in a resource block (`app_id`, `user_ids` and the
+//! integration's settings); it is generated from the declarations, published under `schemas/`, and
+//! compiled once per resource type to validate configurations before any API call.
+
+use std::collections::BTreeMap;
+
+use schemars::{generate::SchemaSettings, JsonSchema, Schema};
+use serde_json::{Map, Value as Json};
+
+use crate::integrations::{Integration, TRIMMED_PATTERN};
+
+/// What the user writes in every integration resource block, with the settings flattened in.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)] // read through its JSON Schema, never as a Rust value
+struct IntegrationConfig<S> {
+    /// Id of the C1 app the connector belongs to. Changing it replaces the connector.
+    #[schemars(
+        length(min = 1),
+        pattern(TRIMMED_PATTERN),
+        extend("errorMessage" = "must not start or end with white space")
+    )]
+    app_id: String,
+
+    /// C1 user ids of the integration's owners. Defaults to the user the provider authenticates as.
+    #[schemars(
+        inner(length(min = 1), pattern(TRIMMED_PATTERN)),
+        extend("uniqueItems" = true)
+    )]
+    user_ids: Option<Vec<String>>,
+
+    #[serde(flatten)]
+    settings: S,
+}
+
+/// One setting of an integration, as read from its schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingField {
+    /// Attribute name, also the key in the connector's config.
+    pub name: String,
+    /// Markdown description for the schema and docs.
+    pub description: String,
+    /// Secret: sensitive in Terraform, never read back from C1.
+    pub secret: bool,
+}
+
+/// A rule the configuration breaks, located at an attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The attribute (and list index, if any) the message is about.
+    pub attribute: String,
+    pub index: Option<i64>,
+    /// One line saying what is wrong.
+    pub summary: String,
+    /// How to fix it.
+    pub detail: String,
+}
+
+/// The compiled schema of one integration.
+pub struct SettingsSchema {
+    schema: Json,
+    validator: jsonschema::Validator,
+    fields: Vec<SettingField>,
+    display_name: &'static str,
+    suggest: fn(&str, &str) -> Option<String>,
+}
+
+/// The published JSON Schema document for integration `I` (what `schemas/<name>.schema.json` holds).
+pub fn schema_document<I: Integration>() -> Json {
+    let generator = SchemaSettings::draft2020_12().into_generator();
+    let mut schema: Schema = generator.into_root_schema_for::<IntegrationConfig<I::Settings>>();
+    let obj = schema.ensure_object();
+    obj.insert(
+        "$id".into(),
+        Json::String(format!(
+            "https://registry.terraform.io/providers/conductorone/conductorone/schemas/{}.schema.json",
+            I::NAME
+        )),
+    );
+    obj.insert(
+        "title".into(),
+        Json::String(format!("conductorone_integration_{}", I::NAME)),
+    );
+    obj.insert(
+        "description".into(),
+        Json::String(format!(
+            "Configuration of a {} integration (a C1 connector of catalog entry {}).",
+            I::DISPLAY_NAME,
+            I::CATALOG_ID
+        )),
+    );
+    schema.to_value()
+}
+
+impl SettingsSchema {
+    /// Compiles the schema of integration `I`.
+    pub fn new<I: Integration>() -> Self {
+        let schema = schema_document::<I>();
+        let validator = jsonschema::draft202012::new(&schema)
+            .expect("the generated settings schema is a valid JSON Schema");
+        let fields = read_fields(&schema);
+        Self {
+            schema,
+            validator,
+            fields,
+            display_name: I::DISPLAY_NAME,
+            suggest: I::suggest,
+        }
+    }
+
+    /// The integration's settings (every property but `app_id` and `user_ids`).
+    pub fn fields(&self) -> &[SettingField] {
+        &self.fields
+    }
+
+    /// Description of a property from the schema, for the Terraform schema.
+    pub fn property_description(&self, name: &str) -> String {
+        self.property(name)
+            .and_then(|p| p.get("description"))
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn property(&self, name: &str) -> Option<&Map<String, Json>> {
+        self.schema.get("properties")?.get(name)?.as_object()
+    }
+
+    /// Validates a configuration. `config` holds the known, non-null attributes; `unknown`
+    /// names attributes whose value is not known yet: rules about them are not judged.
+    pub fn validate(&self, config: &Map<String, Json>, unknown: &[String]) -> Vec<Violation> {
+        let instance = Json::Object(config.clone());
+        let mut violations: Vec<Violation> = Vec::new();
+        for error in self.validator.iter_errors(&instance) {
+            let pointer = error.instance_path.to_string();
+            let mut segments = pointer.split('/').skip(1);
+            let attribute = segments.next().map(str::to_string);
+            let index = segments.next().and_then(|s| s.parse::<i64>().ok());
+            let violation = match (&error.kind, attribute) {
+                (jsonschema::error::ValidationErrorKind::Required { property }, None) => {
+                    let name = property.as_str().unwrap_or_default().to_string();
+                    if unknown.contains(&name) {
+                        continue;
+                    }
+                    if !self.is_required(&name) {
+                        match self.dependent_required(config, unknown) {
+                            Some(v) => v,
+                            None => continue,
+                        }
+                    } else {
+                        Violation {
+                        summary: format!("Missing required argument `{name}`"),
+                        detail: format!(
+                            "`{name}` is required: set it to the id of the C1 app the integration belongs to."
+                        ),
+                        attribute: name,
+                        index: None,
+                    }
+                    }
+                }
+                (
+                    jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected },
+                    _,
+                ) => Violation {
+                    attribute: unexpected.join(", "),
+                    index: None,
+                    summary: "Unsupported argument".into(),
+                    detail: format!(
+                        "{} does not take {}.",
+                        self.display_name,
+                        unexpected.join(", ")
+                    ),
+                },
+                (_, None) => continue,
+                (kind, Some(attribute)) => {
+                    if unknown.contains(&attribute) {
+                        continue;
+                    }
+                    self.property_violation(
+                        kind,
+                        attribute,
+                        index,
+                        &error.instance,
+                        error.to_string(),
+                    )
+                }
+            };
+            // One message per attribute: the first rule it breaks.
+            if !violations
+                .iter()
+                .any(|v| v.attribute == violation.attribute && v.index == violation.index)
+            {
+                violations.push(violation);
+            }
+        }
+        violations
+    }
+
+    fn is_required(&self, name: &str) -> bool {
+        self.schema
+            .get("required")
+            .and_then(Json::as_array)
+            .is_some_and(|r| r.iter().any(|p| p.as_str() == Some(name)))
+    }
+
+    /// `dependentRequired` reports as `Required` at the object: find which pair broke.
+    fn dependent_required(
+        &self,
+        config: &Map<String, Json>,
+        unknown: &[String],
+    ) -> Option<Violation> {
+        None.or_else(|| {
+            let deps = self.schema.get("dependentRequired")?.as_object()?;
+            for (present, needs) in deps {
+                if !config.contains_key(present) {
+                    continue;
+                }
+                for need in needs.as_array()?.iter().filter_map(Json::as_str) {
+                    if config.contains_key(need) || unknown.iter().any(|u| u == need) {
+                        continue;
+                    }
+                    let together: Vec<&str> = std::iter::once(present.as_str())
+                        .chain(needs.as_array()?.iter().filter_map(Json::as_str))
+                        .collect();
+                    return Some(Violation {
+                        attribute: need.to_string(),
+                        index: None,
+                        summary: format!("Missing argument `{need}`: `{present}` is set"),
+                        detail: format!(
+                            "{} needs {} together: set `{need}` as well, or remove all of them to create the integration without settings (its owners then finish the setup in C1).",
+                            self.display_name,
+                            join_names(&together)
+                        ),
+                    });
+                }
+            }
+            None
+        })
+    }
+
+    fn property_violation(
+        &self,
+        kind: &jsonschema::error::ValidationErrorKind,
+        attribute: String,
+        index: Option<i64>,
+        value: &Json,
+        fallback: String,
+    ) -> Violation {
+        use jsonschema::error::ValidationErrorKind as K;
+        let shown = match index {
+            Some(i) => format!("{attribute}[{i}]"),
+            None => attribute.clone(),
+        };
+        let secret = self.fields.iter().any(|f| f.name == attribute && f.secret);
+        let (summary, mut detail) = match kind {
+            K::MinLength { .. } => (
+                format!("`{shown}` must not be empty"),
+                if index.is_some() {
+                    format!("Remove the empty entry from `{attribute}`.")
+                } else {
+                    format!("Set `{attribute}` to a value, or remove the argument.")
+                },
+            ),
+            K::MaxLength { limit } => (
+                format!("`{shown}` is too long"),
+                format!("`{attribute}` takes at most {limit} characters."),
+            ),
+            K::Pattern { .. } => {
+                let rule = self
+                    .property(&attribute)
+                    .and_then(|p| p.get("errorMessage"))
+                    .and_then(Json::as_str)
+                    .unwrap_or("must not start or end with white space");
+                (format!("`{shown}` {rule}"), String::new())
+            }
+            K::UniqueItems => {
+                let dup = first_duplicate(value);
+                (
+                    format!(
+                        "`{attribute}` lists {} more than once",
+                        dup.unwrap_or_default()
+                    ),
+                    "Each owner may appear only once: remove the duplicate.".into(),
+                )
+            }
+            K::Type { .. } => (
+                format!("`{shown}` has the wrong type"),
+                format!("`{attribute}` takes a string."),
+            ),
+            _ if secret => (format!("`{shown}` is invalid"), String::new()),
+            _ => (format!("`{shown}` is invalid"), fallback),
+        };
+        if !secret {
+            if let Some(s) = value.as_str().and_then(|v| (self.suggest)(&attribute, v)) {
+                detail = if detail.is_empty() {
+                    format!("Got {value}: {s}.")
+                } else {
+                    format!("{detail} Got {value}: {s}.")
+                };
+            }
+        }
+        if detail.is_empty() {
+            detail = if secret {
+                format!("Check the value of `{attribute}` (not shown: it is secret).")
+            } else {
+                format!("Got {value}.")
+            };
+        }
+        Violation {
+            attribute,
+            index,
+            summary,
+            detail,
+        }
+    }
+}
+
+fn first_duplicate(list: &Json) -> Option<String> {
+    let items = list.as_array()?;
+    let mut seen = BTreeMap::new();
+    for item in items {
+        if seen.insert(item.to_string(), ()).is_some() {
+            return Some(item.to_string());
+        }
+    }
+    None
+}
+
+fn join_names(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn read_fields(schema: &Json) -> Vec<SettingField> {
+    let Some(props) = schema.get("properties").and_then(Json::as_object) else {
+        return Vec::new();
+    };
+    props
+        .iter()
+        .filter(|(name, _)| name.as_str() != "app_id" && name.as_str() != "user_ids")
+        .map(|(name, prop)| SettingField {
+            name: name.clone(),
+            description: prop
+                .get("description")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            secret: prop.get("writeOnly").and_then(Json::as_bool) == Some(true),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integrations::{Segment, Torq, Twingate};
+    use serde_json::json;
+
+    fn check(schema: &SettingsSchema, config: Json) -> Vec<Violation> {
+        schema.validate(config.as_object().unwrap(), &[])
+    }
+
+    #[test]
+    fn settings_fields_and_secrecy_come_from_the_declaration() {
+        let names = |s: SettingsSchema| -> Vec<(String, bool)> {
+            s.fields()
+                .iter()
+                .map(|f| (f.name.clone(), f.secret))
+                .collect()
+        };
+        assert_eq!(
+            names(SettingsSchema::new::<Twingate>()),
+            vec![
+                ("twingate_apikey".into(), true),
+                ("twingate_domain".into(), false)
+            ]
+        );
+        assert_eq!(
+            names(SettingsSchema::new::<Torq>()),
+            vec![
+                ("torq_client_id".into(), false),
+                ("torq_client_secret".into(), true)
+            ]
+        );
+        assert_eq!(
+            names(SettingsSchema::new::<Segment>()),
+            vec![("segment_access_token".into(), true)]
+        );
+    }
+
+    #[test]
+    fn a_complete_configuration_passes() {
+        let s = SettingsSchema::new::<Twingate>();
+        assert_eq!(
+            check(
+                &s,
+                json!({"app_id": "app1", "user_ids": ["u1", "u2"], "twingate_apikey": "k", "twingate_domain": "acme-corp"})
+            ),
+            vec![]
+        );
+        assert_eq!(
+            check(&s, json!({"app_id": "app1"})),
+            vec![],
+            "no settings: delegated setup"
+        );
+    }
+
+    #[test]
+    fn twingate_domain_must_be_a_bare_subdomain() {
+        let s = SettingsSchema::new::<Twingate>();
+        let v = check(
+            &s,
+            json!({"app_id": "a", "twingate_apikey": "k", "twingate_domain": "https://acme.twingate.com"}),
+        );
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].attribute, "twingate_domain");
+        assert!(v[0].summary.contains("bare Twingate subdomain"), "{v:?}");
+        assert!(v[0].detail.contains("enter \"acme\""), "{v:?}");
+        let v = check(
+            &s,
+            json!({"app_id": "a", "twingate_apikey": "k", "twingate_domain": "a".repeat(64)}),
+        );
+        assert_eq!(v[0].summary, "`twingate_domain` is too long");
+    }
+
+    #[test]
+    fn empty_or_padded_secrets_are_rejected_without_echoing_them() {
+        let s = SettingsSchema::new::<Segment>();
+        let v = check(&s, json!({"app_id": "a", "segment_access_token": ""}));
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].summary, "`segment_access_token` must not be empty");
+        let v = check(
+            &s,
+            json!({"app_id": "a", "segment_access_token": " tok-SECRET "}),
+        );
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(!format!("{v:?}").contains("tok-SECRET"), "{v:?}");
+    }
+
+    #[test]
+    fn partial_settings_name_the_missing_one() {
+        let s = SettingsSchema::new::<Torq>();
+        let v = check(&s, json!({"app_id": "a", "torq_client_id": "cid"}));
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].attribute, "torq_client_secret");
+        assert!(
+            v[0].detail
+                .contains("`torq_client_id` and `torq_client_secret`"),
+            "{v:?}"
+        );
+        // An unknown value is not judged until it is known.
+        let v = s.validate(
+            json!({"app_id": "a", "torq_client_id": "cid"})
+                .as_object()
+                .unwrap(),
+            &["torq_client_secret".to_string()],
+        );
+        assert_eq!(v, vec![]);
+    }
+
+    #[test]
+    fn owners_must_be_unique_and_non_empty() {
+        let s = SettingsSchema::new::<Segment>();
+        let v = check(&s, json!({"app_id": "a", "user_ids": ["u1", "u1"]}));
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].attribute, "user_ids");
+        assert_eq!(v[0].summary, "`user_ids` lists \"u1\" more than once");
+        let v = check(&s, json!({"app_id": "a", "user_ids": ["u1", ""]}));
+        assert_eq!((v[0].attribute.as_str(), v[0].index), ("user_ids", Some(1)));
+        assert_eq!(v[0].summary, "`user_ids[1]` must not be empty");
+    }
+
+    #[test]
+    fn app_id_must_not_be_empty() {
+        let s = SettingsSchema::new::<Twingate>();
+        let v = check(&s, json!({"app_id": ""}));
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].attribute, "app_id");
+    }
+}
+
+/// Keeps `schemas/<name>.schema.json` equal to what the declarations generate.
+#[cfg(test)]
+mod published {
+    use crate::integrations::{register_all, Integration, IntegrationVisitor};
+
+    struct CheckPublished {
+        stale: Vec<String>,
+        update: bool,
+    }
+
+    impl IntegrationVisitor for CheckPublished {
+        fn visit<I: Integration>(&mut self) {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("schemas")
+                .join(format!("{}.schema.json", I::NAME));
+            let expected =
+                serde_json::to_string_pretty(&super::schema_document::<I>()).unwrap() + "\n";
+            let actual = std::fs::read_to_string(&path).unwrap_or_default();
+            if actual != expected {
+                if self.update {
+                    std::fs::write(&path, expected).unwrap();
+                } else {
+                    self.stale.push(path.display().to_string());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn committed_schemas_match_the_declarations() {
+        let mut check = CheckPublished {
+            stale: Vec::new(),
+            update: std::env::var_os("UPDATE_SCHEMAS").is_some(),
+        };
+        register_all(&mut check);
+        assert!(
+            check.stale.is_empty(),
+            "stale published schemas {:?}: run `make schemas` and commit the result",
+            check.stale
+        );
+    }
+}
