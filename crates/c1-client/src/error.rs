@@ -1,0 +1,75 @@
+//! Client errors, phrased for a Terraform user and free of secrets.
+
+use crate::config::ConfigError;
+
+/// An error from a C1 API call. Messages never contain tokens, secrets or settings values.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// C1 answered with an error status and (usually) a `{"code","message"}` body.
+    #[error("{operation}: C1 answered HTTP {status}{}: {message}", code.map(|c| format!(" (code {c})")).unwrap_or_default())]
+    Api {
+        operation: String,
+        status: u16,
+        /// gRPC status code from the body, if any.
+        code: Option<i64>,
+        message: String,
+    },
+    /// C1 rejected the credentials even after renewing the token.
+    #[error("{operation}: C1 rejected the credentials: {message}. Check client_id and client_secret (or CONDUCTORONE_CLIENT_ID / CONDUCTORONE_CLIENT_SECRET / CONDUCTORONE_ACCESS_TOKEN) and that the API credential still exists in C1")]
+    Unauthenticated { operation: String, message: String },
+    /// The request could not be completed (DNS, connect, TLS, timeout, reset).
+    #[error("{operation}: could not reach C1 at {url}: {message}")]
+    Transport {
+        operation: String,
+        url: String,
+        message: String,
+    },
+    /// A create may or may not have reached C1; look the connector up before retrying.
+    #[error("{operation}: the request may or may not have been applied by C1 ({message}); the result is unknown")]
+    Ambiguous { operation: String, message: String },
+    /// C1 answered 2xx but the body was not what the API contract says.
+    #[error("{operation}: unexpected answer from C1: {message}")]
+    Decode { operation: String, message: String },
+    /// Transient failures kept happening until the retry budget ran out.
+    #[error(
+        "{operation}: gave up after {attempts} attempts over {elapsed_secs:.1}s: last error {last}"
+    )]
+    GaveUp {
+        operation: String,
+        attempts: u32,
+        elapsed_secs: f64,
+        last: Box<ClientError>,
+    },
+    /// The client could not be built from the configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The HTTP client could not be set up (e.g. TLS roots).
+    #[error("could not set up the HTTP client: {0}")]
+    Setup(String),
+}
+
+impl ClientError {
+    /// The HTTP status C1 answered (looking through `GaveUp`), if any.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            ClientError::Unauthenticated { .. } => Some(401),
+            ClientError::GaveUp { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+
+    /// True when the error is a 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// True when a create may have reached C1 (`Ambiguous`, possibly behind `GaveUp`).
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            ClientError::Ambiguous { .. } => true,
+            ClientError::GaveUp { last, .. } => last.is_ambiguous(),
+            _ => false,
+        }
+    }
+}

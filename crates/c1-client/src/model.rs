@@ -1,0 +1,237 @@
+//! Typed connector model and the protobuf-JSON wire bodies of the C1 connector API.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// The `@type` of the settings envelope.
+pub const ENV_CONFIG_TYPE: &str = "type.googleapis.com/c1.api.app.v1.EnvConfig";
+
+/// Settings as C1 carries them in the EnvConfig envelope; values are secret-safe in Debug.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ConnectorSettings(pub BTreeMap<String, String>);
+
+impl fmt::Debug for ConnectorSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|k| (k, "<redacted>")))
+            .finish()
+    }
+}
+
+impl ConnectorSettings {
+    /// The `config` envelope: `{"@type": EnvConfig, "configuration": {k: {"stringValue": v}}}`.
+    pub fn to_envelope(&self) -> Value {
+        let configuration: Map<String, Value> = self
+            .0
+            .iter()
+            .map(|(k, v)| (k.clone(), json!({ "stringValue": v })))
+            .collect();
+        json!({ "@type": ENV_CONFIG_TYPE, "configuration": configuration })
+    }
+
+    /// Reads the string values back from a `config` envelope; other value kinds are skipped.
+    pub fn from_envelope(config: &Value) -> Option<Self> {
+        let obj = config.as_object()?;
+        let mut out = BTreeMap::new();
+        if let Some(cfg) = obj.get("configuration").and_then(Value::as_object) {
+            for (k, v) in cfg {
+                if let Some(s) = v.get("stringValue").and_then(Value::as_str) {
+                    out.insert(k.clone(), s.to_string());
+                }
+            }
+        }
+        Some(Self(out))
+    }
+}
+
+/// Body of a configured create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateConfigured {
+    pub catalog_id: String,
+    pub user_ids: Option<Vec<String>>,
+    pub settings: ConnectorSettings,
+}
+
+/// Body of a delegated create (no credentials; the owners finish setup).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateDelegated {
+    pub catalog_id: String,
+    pub display_name: String,
+    pub user_ids: Option<Vec<String>>,
+}
+
+/// A connector's sync status (`status` in the API).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectorStatus {
+    /// `SYNC_STATUS_UNSPECIFIED`, `_RUNNING`, `_DONE`, `_ERROR` or `_DISABLED` (unknown values kept).
+    pub status: String,
+    /// `lastError`, None when empty.
+    pub last_error: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// A connector as read back from C1.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Connector {
+    pub id: String,
+    pub app_id: String,
+    pub catalog_id: String,
+    pub display_name: String,
+    pub user_ids: Vec<String>,
+    /// Non-secret settings read back from `config.configuration` (string values only);
+    /// None when the connector has no config (e.g. delegated).
+    pub settings: Option<ConnectorSettings>,
+    /// RFC 3339, second precision, UTC with `Z`.
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// Set while/after C1 deletes the connector; the caller decides what that means.
+    pub deleted_at: Option<String>,
+    pub status: Option<ConnectorStatus>,
+}
+
+impl Connector {
+    /// The sync status string, if any (`SYNC_STATUS_DONE`, ...).
+    pub fn sync_status(&self) -> Option<&str> {
+        self.status.as_ref().map(|s| s.status.as_str())
+    }
+}
+
+/// Normalises an RFC 3339 timestamp to second precision UTC with `Z`. Unparseable values are
+/// kept as they are (C1 is the authority); empty strings become None.
+pub fn normalize_timestamp(s: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match time::OffsetDateTime::parse(s, &Rfc3339) {
+        Ok(t) => {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            let t = t.replace_nanosecond(0).unwrap_or(t);
+            let fmt =
+                time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+            Some(t.format(&fmt).unwrap_or_else(|_| s.to_string()))
+        }
+        Err(_) => Some(s.to_string()),
+    }
+}
+
+// ---- wire types -------------------------------------------------------------------------
+
+fn ts(v: &Option<String>) -> Option<String> {
+    v.as_deref().and_then(normalize_timestamp)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireStatus {
+    status: Option<String>,
+    last_error: Option<String>,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+    updated_at: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireConnector {
+    id: Option<String>,
+    app_id: Option<String>,
+    catalog_id: Option<String>,
+    display_name: Option<String>,
+    user_ids: Option<Vec<String>>,
+    config: Option<Value>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    deleted_at: Option<String>,
+    status: Option<WireStatus>,
+}
+
+impl WireConnector {
+    pub(crate) fn into_connector(self) -> Connector {
+        Connector {
+            id: self.id.unwrap_or_default(),
+            app_id: self.app_id.unwrap_or_default(),
+            catalog_id: self.catalog_id.unwrap_or_default(),
+            display_name: self.display_name.unwrap_or_default(),
+            user_ids: self.user_ids.unwrap_or_default(),
+            settings: self
+                .config
+                .as_ref()
+                .and_then(ConnectorSettings::from_envelope),
+            created_at: ts(&self.created_at),
+            updated_at: ts(&self.updated_at),
+            deleted_at: ts(&self.deleted_at),
+            status: self.status.map(|s| ConnectorStatus {
+                status: s
+                    .status
+                    .unwrap_or_else(|| "SYNC_STATUS_UNSPECIFIED".to_string()),
+                last_error: s.last_error.filter(|e| !e.is_empty()),
+                started_at: ts(&s.started_at),
+                completed_at: ts(&s.completed_at),
+                updated_at: ts(&s.updated_at),
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireConnectorView {
+    pub(crate) connector: Option<WireConnector>,
+}
+
+/// Get, create and update responses share this shape.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireViewResponse {
+    pub(crate) connector_view: Option<WireConnectorView>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireListResponse {
+    pub(crate) list: Option<Vec<WireConnectorView>>,
+    pub(crate) next_page_token: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireCreateRequest<'a> {
+    pub(crate) catalog_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) user_ids: Option<&'a [String]>,
+    pub(crate) config: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireCreateDelegatedRequest<'a> {
+    pub(crate) catalog_id: &'a str,
+    pub(crate) display_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) user_ids: Option<&'a [String]>,
+}
+
+/// C1 error body `{"code", "message", "details"}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct WireError {
+    pub(crate) code: Option<Value>,
+    pub(crate) message: Option<String>,
+}
+
+/// Token endpoint answer.
+#[derive(Deserialize)]
+pub(crate) struct WireToken {
+    pub(crate) access_token: String,
+    #[serde(default)]
+    pub(crate) token_type: Option<String>,
+    #[serde(default)]
+    pub(crate) expires_in: Option<Value>,
+}
