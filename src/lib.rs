@@ -3,4 +3,6 @@
 
 pub mod integrations;
 pub mod logging;
+pub mod provider;
+pub mod resource;
 pub mod settings_schema;

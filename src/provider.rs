@@ -1,0 +1,196 @@
+//! The protocol layer: the `conductorone` provider's schema, its configuration, and the
+//! registry of resources Terraform can ask for.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use c1_client::{resolve_config, ConfigError, ConnectorClient, ProviderAttributes};
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, DynamicResource, Provider};
+
+use crate::integrations::{register_all, Integration, IntegrationVisitor};
+use crate::resource::{diagnostic, ClientSlot, IntegrationResource};
+
+/// The provider's local name: resources are `conductorone_<name>`.
+pub const PROVIDER_NAME: &str = "conductorone";
+
+/// The provider block as Terraform sends it.
+#[derive(Serialize, Deserialize, Default)]
+pub struct ProviderConfig {
+    #[serde(default)]
+    pub server_url: Value<String>,
+    #[serde(default)]
+    pub tenant_domain: Value<String>,
+    #[serde(default)]
+    pub client_id: Value<String>,
+    #[serde(default)]
+    pub client_secret: Value<String>,
+}
+
+/// The ConductorOne provider.
+#[derive(Default)]
+pub struct ConductorOneProvider {
+    client: ClientSlot,
+}
+
+impl ConductorOneProvider {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+const ATTRIBUTES: [(&str, &str, &str, bool); 4] = [
+    (
+        "server_url",
+        "CONDUCTORONE_SERVER_URL",
+        "URL of the C1 tenant, e.g. `https://acme.conductor.one`. Derived from `tenant_domain` or `client_id` when not set. `http://` is accepted for loopback hosts only.",
+        false,
+    ),
+    (
+        "tenant_domain",
+        "CONDUCTORONE_TENANT_DOMAIN",
+        "The tenant, e.g. `acme` for `acme.conductor.one`.",
+        false,
+    ),
+    (
+        "client_id",
+        "CONDUCTORONE_CLIENT_ID",
+        "Client id of a C1 API credential, `<name>@<tenant>.conductor.one/<suffix>`.",
+        false,
+    ),
+    (
+        "client_secret",
+        "CONDUCTORONE_CLIENT_SECRET",
+        "Client secret of the same credential, `secret-token:conductorone.com:v1:...`.",
+        true,
+    ),
+];
+
+/// Reads an attribute that must be known when the provider is configured.
+fn known(diags: &mut Diagnostics, name: &'static str, value: Value<String>) -> Option<String> {
+    match value {
+        Value::Value(v) => Some(v),
+        Value::Null => None,
+        Value::Unknown => {
+            diags.add_error(diagnostic(
+                format!("`{name}` is not known yet"),
+                "The provider is configured before anything is created: set it from a variable or the environment, not from another resource's result.".into(),
+                AttributePath::new(name),
+            ));
+            None
+        }
+    }
+}
+
+fn config_error(diags: &mut Diagnostics, err: &ConfigError) {
+    let attribute = match err {
+        ConfigError::InvalidAttribute { attribute, .. } => AttributePath::new(*attribute),
+        _ => AttributePath::root(),
+    };
+    diags.add_error(diagnostic(
+        "Invalid ConductorOne provider configuration".into(),
+        err.to_string(),
+        attribute,
+    ));
+}
+
+#[async_trait]
+impl Provider for ConductorOneProvider {
+    type Config<'a> = ProviderConfig;
+    type MetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        let attributes = ATTRIBUTES
+            .iter()
+            .map(|(name, env, description, sensitive)| {
+                (
+                    name.to_string(),
+                    Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::markdown(format!(
+                            "{description} Falls back to `{env}`."
+                        )),
+                        constraint: AttributeConstraint::Optional,
+                        sensitive: *sensitive,
+                        deprecated: false,
+                    },
+                )
+            })
+            .collect();
+        Some(Schema {
+            version: 0,
+            block: Block {
+                version: 0,
+                attributes,
+                description: Description::markdown(
+                    "Manages ConductorOne (C1) integrations. A ready bearer token in `CONDUCTORONE_ACCESS_TOKEN` overrides the credentials.",
+                ),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _terraform_version: String,
+        config: Self::Config<'a>,
+    ) -> Option<()> {
+        let attrs = ProviderAttributes {
+            server_url: known(diags, "server_url", config.server_url),
+            tenant_domain: known(diags, "tenant_domain", config.tenant_domain),
+            client_id: known(diags, "client_id", config.client_id),
+            client_secret: known(diags, "client_secret", config.client_secret),
+        };
+        if !diags.errors.is_empty() {
+            return Some(());
+        }
+        let resolved = resolve_config(attrs, &|k| std::env::var(k).ok());
+        let client = resolved
+            .map_err(|e| config_error(diags, &e))
+            .ok()
+            .and_then(|cfg| {
+                ConnectorClient::new(cfg)
+                    .map_err(|e| {
+                        diags.add_error(diagnostic(
+                            "Could not set up the ConductorOne client".into(),
+                            e.to_string(),
+                            AttributePath::root(),
+                        ))
+                    })
+                    .ok()
+            });
+        if let Some(client) = client {
+            self.client.set(client);
+        }
+        Some(())
+    }
+
+    fn get_resources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
+        struct Register<'p> {
+            client: &'p ClientSlot,
+            resources: HashMap<String, Box<dyn DynamicResource>>,
+        }
+        impl IntegrationVisitor for Register<'_> {
+            fn visit<I: Integration>(&mut self) {
+                self.resources.insert(
+                    format!("integration_{}", I::NAME),
+                    Box::new(IntegrationResource::<I>::new(self.client.clone())),
+                );
+            }
+        }
+        let mut register = Register {
+            client: &self.client,
+            resources: HashMap::new(),
+        };
+        register_all(&mut register);
+        Some(register.resources)
+    }
+}

@@ -1,0 +1,97 @@
+//! Resource-layer errors, and their conversion into Terraform diagnostics.
+
+use c1_client::ClientError;
+use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+
+/// Something an integration resource could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceError {
+    #[error("The ConductorOne provider is not configured")]
+    NotConfigured,
+
+    #[error("Could not {action} the {integration} integration")]
+    Api {
+        action: &'static str,
+        integration: &'static str,
+        #[source]
+        source: Box<ClientError>,
+    },
+
+    #[error("Invalid import id {given:?}")]
+    InvalidImportId { given: String },
+
+    #[error("No {integration} integration {id} in app {app_id}")]
+    ImportNotFound {
+        integration: &'static str,
+        app_id: String,
+        id: String,
+    },
+
+    #[error("Connector {id} is not a {integration} integration")]
+    WrongCatalog {
+        integration: &'static str,
+        id: String,
+        catalog_id: String,
+    },
+
+    #[error("Could not tell whether the {integration} integration was created")]
+    CreateOutcomeUnknown {
+        integration: &'static str,
+        app_id: String,
+        candidates: Vec<String>,
+        #[source]
+        source: Box<ClientError>,
+    },
+}
+
+impl ResourceError {
+    /// The diagnostic a Terraform user sees: the summary above, the detail says what to do.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let detail = match self {
+            ResourceError::NotConfigured => {
+                "The provider block could not be configured; see the errors reported for it.".into()
+            }
+            ResourceError::Api { source, .. } => source.to_string(),
+            ResourceError::InvalidImportId { .. } => {
+                "Import ids have the form `<app_id>/<connector_id>`, e.g. `terraform import conductorone_integration_twingate.example 2abc.../2def...`.".into()
+            }
+            ResourceError::ImportNotFound { .. } => {
+                "Check the app id and connector id in C1 (Apps > the app > Connectors).".into()
+            }
+            ResourceError::WrongCatalog { catalog_id, .. } => format!(
+                "Its catalog id is {catalog_id}: import it with the resource type of that integration."
+            ),
+            ResourceError::CreateOutcomeUnknown {
+                app_id,
+                candidates,
+                source,
+                ..
+            } => {
+                if candidates.is_empty() {
+                    format!("{source}. No new connector was found in app {app_id}, so nothing was created; run apply again.")
+                } else {
+                    format!(
+                        "{source}. App {app_id} has several new connectors of this kind ({}); import the one that is yours with `terraform import` and delete the others in C1.",
+                        candidates.join(", ")
+                    )
+                }
+            }
+        };
+        diagnostic(self.to_string(), detail, AttributePath::root())
+    }
+
+    /// Adds this error to `diags` as an error.
+    pub fn report(&self, diags: &mut Diagnostics) {
+        diags.add_error(self.to_diagnostic());
+    }
+}
+
+/// A diagnostic without the backtrace `Diagnostic::new` appends when `RUST_BACKTRACE` is set:
+/// users read these in `terraform` output.
+pub fn diagnostic(summary: String, detail: String, attribute: AttributePath) -> Diagnostic {
+    Diagnostic {
+        summary: summary.into(),
+        detail: detail.into(),
+        attribute,
+    }
+}

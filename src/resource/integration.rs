@@ -1,0 +1,538 @@
+//! `IntegrationResource<I>`: the Terraform resource for any integration declaration `I`.
+//!
+//! Plan logic (what changes, what forces replacement, what becomes unknown) and apply logic
+//! (which C1 calls make the change) live here; the C1 calls themselves are `c1_client`'s.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use c1_client::{ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use super::error::{diagnostic, ResourceError};
+use super::state::{IntegrationPrivate, IntegrationState};
+use super::ClientSlot;
+use crate::integrations::Integration;
+use crate::settings_schema::{SettingsSchema, Violation};
+
+/// The schema version of every integration resource: the official provider's, so its states
+/// load without an upgrade.
+pub const SCHEMA_VERSION: i64 = 0;
+
+/// A Terraform resource managing one C1 connector of integration `I`.
+pub struct IntegrationResource<I: Integration> {
+    client: ClientSlot,
+    settings: SettingsSchema,
+    _integration: PhantomData<fn() -> I>,
+}
+
+type Private = Option<IntegrationPrivate>;
+
+impl<I: Integration> IntegrationResource<I> {
+    pub fn new(client: ClientSlot) -> Self {
+        Self {
+            client,
+            settings: SettingsSchema::new::<I>(),
+            _integration: PhantomData,
+        }
+    }
+
+    fn api_error(action: &'static str, source: ClientError) -> ResourceError {
+        ResourceError::Api {
+            action,
+            integration: I::DISPLAY_NAME,
+            source: Box::new(source),
+        }
+    }
+
+    fn client(&self, diags: &mut Diagnostics) -> Option<ConnectorClient> {
+        self.client.get().map_err(|e| e.report(diags)).ok()
+    }
+
+    /// Turns a connector C1 answered into the state to store.
+    fn state_from(
+        &self,
+        base: IntegrationState,
+        connector: &Connector,
+        read_settings: bool,
+    ) -> IntegrationState {
+        let mut state = base;
+        state.apply_connector(connector, self.settings.fields(), read_settings);
+        state
+    }
+
+    fn private_from(connector: &Connector) -> Private {
+        Some(IntegrationPrivate {
+            display_name: if connector.display_name.is_empty() {
+                I::DISPLAY_NAME.to_string()
+            } else {
+                connector.display_name.clone()
+            },
+        })
+    }
+
+    /// Creates the connector: configured when any setting is set, delegated otherwise.
+    async fn create_connector(
+        &self,
+        client: &ConnectorClient,
+        planned: &IntegrationState,
+    ) -> Result<Connector, ResourceError> {
+        let app_id = planned.app_id.as_ref_option().cloned().unwrap_or_default();
+        let settings = planned.known_settings();
+        let user_ids = planned.known_user_ids();
+        let started = SystemTime::now();
+        let result = if settings.0.is_empty() {
+            client
+                .create_delegated(
+                    &app_id,
+                    &CreateDelegated {
+                        catalog_id: I::CATALOG_ID.into(),
+                        display_name: I::DISPLAY_NAME.into(),
+                        user_ids,
+                    },
+                )
+                .await
+        } else {
+            client
+                .create_configured(
+                    &app_id,
+                    &CreateConfigured {
+                        catalog_id: I::CATALOG_ID.into(),
+                        user_ids,
+                        settings,
+                    },
+                )
+                .await
+        };
+        match result {
+            Ok(connector) => Ok(connector),
+            Err(err) if err.is_ambiguous() => {
+                self.find_created(client, &app_id, started, err).await
+            }
+            Err(err) => Err(Self::api_error("create", err)),
+        }
+    }
+
+    /// After a create whose outcome is unknown, finds the connector it made (if any), so that
+    /// nothing is left in C1 that Terraform does not know about.
+    async fn find_created(
+        &self,
+        client: &ConnectorClient,
+        app_id: &str,
+        started: SystemTime,
+        source: ClientError,
+    ) -> Result<Connector, ResourceError> {
+        let connectors = client
+            .list(app_id)
+            .await
+            .map_err(|e| Self::api_error("look for the newly created", e))?;
+        // C1 stamps creation in whole seconds; allow for that and a little clock skew.
+        let since = started - std::time::Duration::from_secs(5);
+        let mut candidates: Vec<Connector> = connectors
+            .into_iter()
+            .filter(|c| c.catalog_id == I::CATALOG_ID && c.deleted_at.is_none())
+            .filter(|c| {
+                c.created_at
+                    .as_deref()
+                    .and_then(parse_rfc3339)
+                    .is_some_and(|t| t >= since)
+            })
+            .collect();
+        if candidates.len() == 1 {
+            tracing::warn!(
+                connector_id = %candidates[0].id,
+                "create outcome was unknown; found the connector it made"
+            );
+            return Ok(candidates.remove(0));
+        }
+        Err(ResourceError::CreateOutcomeUnknown {
+            integration: I::DISPLAY_NAME,
+            app_id: app_id.to_string(),
+            candidates: candidates.into_iter().map(|c| c.id).collect(),
+            source: Box::new(source),
+        })
+    }
+
+    fn report_violations(&self, diags: &mut Diagnostics, violations: Vec<Violation>) {
+        for v in violations {
+            let mut path = AttributePath::new(v.attribute.clone());
+            if let Some(i) = v.index {
+                path = path.index(i);
+            }
+            diags.add_error(diagnostic(v.summary, v.detail, path));
+        }
+    }
+
+    fn string_attribute(
+        description: String,
+        constraint: AttributeConstraint,
+        sensitive: bool,
+    ) -> Attribute {
+        Attribute {
+            attr_type: AttributeType::String,
+            description: Description::markdown(description),
+            constraint,
+            sensitive,
+            deprecated: false,
+        }
+    }
+}
+
+fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(SystemTime::from)
+}
+
+#[async_trait]
+impl<I: Integration> Resource for IntegrationResource<I> {
+    type State<'a> = IntegrationState;
+    type PrivateState<'a> = Private;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        use AttributeConstraint::*;
+        let mut attributes = HashMap::new();
+        let computed = |d: &str| Self::string_attribute(d.into(), Computed, false);
+        attributes.insert("id".into(), computed("The connector's id in C1."));
+        attributes.insert(
+            "app_id".into(),
+            Self::string_attribute(
+                self.settings.property_description("app_id"),
+                Required,
+                false,
+            ),
+        );
+        attributes.insert(
+            "user_ids".into(),
+            Attribute {
+                attr_type: AttributeType::List(Box::new(AttributeType::String)),
+                description: Description::markdown(self.settings.property_description("user_ids")),
+                constraint: OptionalComputed,
+                sensitive: false,
+                deprecated: false,
+            },
+        );
+        attributes.insert(
+            "created_at".into(),
+            computed("When the connector was created (RFC 3339)."),
+        );
+        attributes.insert(
+            "updated_at".into(),
+            computed("When the connector was last updated (RFC 3339)."),
+        );
+        attributes.insert(
+            "deleted_at".into(),
+            computed("When the connector was deleted (RFC 3339); null while it exists."),
+        );
+        for field in self.settings.fields() {
+            let mut description = field.description.clone();
+            if field.secret {
+                description.push_str(
+                    " Secret: C1 never returns it, so it stays null after import until you set it.",
+                );
+            }
+            attributes.insert(
+                field.name.clone(),
+                Self::string_attribute(description, Optional, field.secret),
+            );
+        }
+        Some(Schema {
+            version: SCHEMA_VERSION,
+            block: Block {
+                version: SCHEMA_VERSION,
+                attributes,
+                description: Description::markdown(format!(
+                    "Connects {name} to ConductorOne: a C1 connector of the {name} catalog entry, attached to an app. \
+                     With settings it is created configured; without any, it is created delegated and its owners finish the setup in C1.",
+                    name = I::DISPLAY_NAME
+                )),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        let (instance, unknown) = config.to_validation_instance();
+        self.report_violations(diags, self.settings.validate(&instance, &unknown));
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Self::State<'a>,
+        private_state: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let client = match self.client(diags) {
+            Some(c) => c,
+            None => return Some((state, private_state)),
+        };
+        let (Some(app_id), Some(id)) = (state.app_id.as_ref_option(), state.id.as_ref_option())
+        else {
+            return Some((state, private_state));
+        };
+        match client.get(app_id, id).await {
+            Ok(Some(connector)) if connector.deleted_at.is_none() => {
+                let private = Self::private_from(&connector);
+                Some((self.state_from(state, &connector, true), private))
+            }
+            Ok(_) => {
+                diags.add_warning(diagnostic(
+                    format!("{} integration {id} no longer exists in C1", I::DISPLAY_NAME),
+                    format!("It was deleted outside Terraform (app {app_id}). It has been removed from the state; the plan creates it again."),
+                    AttributePath::root(),
+                ));
+                None
+            }
+            Err(err) => {
+                Self::api_error("read", err).report(diags);
+                Some((state, private_state))
+            }
+        }
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        proposed_state: Self::State<'a>,
+        _config_state: Self::State<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let mut planned = proposed_state;
+        planned.id = Value::Unknown;
+        planned.created_at = Value::Unknown;
+        planned.updated_at = Value::Unknown;
+        planned.deleted_at = Value::Null;
+        if planned.user_ids.is_null() {
+            planned.user_ids = Value::Unknown;
+        }
+        planned.fill_settings(self.settings.fields());
+        Some((planned, None))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        proposed_state: Self::State<'a>,
+        config_state: Self::State<'a>,
+        prior_private_state: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        let mut planned = proposed_state;
+        planned.fill_settings(self.settings.fields());
+        if planned.app_id != prior_state.app_id {
+            // A connector cannot move between apps: replace it.
+            planned.id = Value::Unknown;
+            planned.created_at = Value::Unknown;
+            planned.updated_at = Value::Unknown;
+            planned.deleted_at = Value::Null;
+            if config_state.user_ids.is_null() {
+                planned.user_ids = Value::Unknown;
+            }
+            return Some((
+                planned,
+                prior_private_state,
+                vec![AttributePath::new("app_id")],
+            ));
+        }
+        let settings_change = prior_state.settings_differ(&planned, self.settings.fields());
+        let owners_change =
+            !config_state.user_ids.is_null() && planned.user_ids != prior_state.user_ids;
+        if settings_change || owners_change {
+            planned.updated_at = Value::Unknown;
+        }
+        Some((planned, prior_private_state, vec![]))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior_state: Self::State<'a>,
+        prior_private_state: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::PrivateState<'a>> {
+        Some(prior_private_state)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned_state: Self::State<'a>,
+        _config_state: Self::State<'a>,
+        _planned_private_state: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let client = self.client(diags)?;
+        match self.create_connector(&client, &planned_state).await {
+            Ok(connector) => {
+                let private = Self::private_from(&connector);
+                Some((self.state_from(planned_state, &connector, false), private))
+            }
+            Err(err) => {
+                err.report(diags);
+                None
+            }
+        }
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        planned_state: Self::State<'a>,
+        config_state: Self::State<'a>,
+        planned_private_state: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let client = self.client(diags)?;
+        let app_id = prior_state
+            .app_id
+            .as_ref_option()
+            .cloned()
+            .unwrap_or_default();
+        let id = prior_state.id.as_ref_option().cloned().unwrap_or_default();
+        let fields = self.settings.fields();
+        // What C1 holds so far: start from the prior state and move it forward call by call, so
+        // a failure half-way leaves a state that matches C1.
+        let mut state = prior_state.clone();
+        let mut private = planned_private_state;
+
+        if prior_state.settings_differ(&planned_state, fields) {
+            match client
+                .update_config(&app_id, &id, &planned_state.known_settings())
+                .await
+            {
+                Ok(connector) => {
+                    state.settings = planned_state.settings.clone();
+                    state = self.state_from(state, &connector, false);
+                    private = Self::private_from(&connector);
+                }
+                Err(err) => {
+                    Self::api_error("update the settings of", err).report(diags);
+                    return Some((state, private));
+                }
+            }
+        }
+
+        let wanted_owners = planned_state.known_user_ids();
+        if !config_state.user_ids.is_null() && planned_state.user_ids != state.user_ids {
+            let display_name = private
+                .as_ref()
+                .map(|p| p.display_name.clone())
+                .unwrap_or_else(|| I::DISPLAY_NAME.to_string());
+            match client
+                .update_owners(
+                    &app_id,
+                    &id,
+                    &display_name,
+                    &wanted_owners.unwrap_or_default(),
+                )
+                .await
+            {
+                Ok(connector) => {
+                    state = self.state_from(state, &connector, false);
+                    private = Self::private_from(&connector);
+                }
+                Err(err) => {
+                    Self::api_error("update the owners of", err).report(diags);
+                    return Some((state, private));
+                }
+            }
+        }
+        Some((state, private))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        _planned_private_state: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<()> {
+        let client = self.client(diags)?;
+        let (Some(app_id), Some(id)) = (
+            prior_state.app_id.as_ref_option(),
+            prior_state.id.as_ref_option(),
+        ) else {
+            return Some(());
+        };
+        match client.delete(app_id, id).await {
+            Ok(()) => Some(()),
+            Err(err) => {
+                Self::api_error("delete", err).report(diags);
+                None
+            }
+        }
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let result = async {
+            let (app_id, connector_id) = id
+                .split_once('/')
+                .map(|(a, c)| (a.trim(), c.trim()))
+                .filter(|(a, c)| !a.is_empty() && !c.is_empty() && !c.contains('/'))
+                .ok_or_else(|| ResourceError::InvalidImportId { given: id.clone() })?;
+            let client = self.client.get()?;
+            let not_found = || ResourceError::ImportNotFound {
+                integration: I::DISPLAY_NAME,
+                app_id: app_id.to_string(),
+                id: connector_id.to_string(),
+            };
+            let connector = client
+                .get(app_id, connector_id)
+                .await
+                .map_err(|e| Self::api_error("import", e))?
+                .filter(|c| c.deleted_at.is_none())
+                .ok_or_else(not_found)?;
+            if connector.catalog_id != I::CATALOG_ID {
+                return Err(ResourceError::WrongCatalog {
+                    integration: I::DISPLAY_NAME,
+                    id: connector.id,
+                    catalog_id: connector.catalog_id,
+                });
+            }
+            Ok(connector)
+        }
+        .await;
+        match result {
+            Ok(connector) => {
+                let private = Self::private_from(&connector);
+                Some((
+                    self.state_from(IntegrationState::default(), &connector, true),
+                    private,
+                ))
+            }
+            Err(err) => {
+                err.report(diags);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_c1_timestamps() {
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:10Z"),
+            Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(10))
+        );
+        assert_eq!(parse_rfc3339("garbage"), None);
+    }
+}

@@ -1,0 +1,33 @@
+//! The resource layer: one generic integration resource, its state and its errors.
+
+mod error;
+mod integration;
+mod state;
+
+pub use error::{diagnostic, ResourceError};
+pub use integration::IntegrationResource;
+pub use state::{IntegrationPrivate, IntegrationState};
+
+use std::sync::{Arc, RwLock};
+
+use c1_client::ConnectorClient;
+
+/// The C1 client, set once the provider is configured, shared by every resource.
+#[derive(Clone, Default)]
+pub struct ClientSlot(Arc<RwLock<Option<ConnectorClient>>>);
+
+impl ClientSlot {
+    /// Installs the configured client.
+    pub fn set(&self, client: ConnectorClient) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(client);
+    }
+
+    /// The configured client, or the error that says the provider is not configured.
+    pub fn get(&self) -> Result<ConnectorClient, ResourceError> {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(ResourceError::NotConfigured)
+    }
+}
