@@ -4,7 +4,7 @@ use conductorone_provider::provider::{ConductorOneProvider, PROVIDER_NAME};
 
 fn main() -> anyhow::Result<()> {
     // Before any thread exists: logging adjusts the environment it reads.
-    // conductorone_provider::logging::init();
+    conductorone_provider::logging::init();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
