@@ -82,3 +82,75 @@ impl CachedToken {
         Instant::now() < self.renew_at
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::Verifier as _;
+    use serde_json::Value;
+
+    #[test]
+    fn assertion_is_a_valid_signed_jws() {
+        let key = SigningKey::from_dalek(ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]));
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let id = "tf@acme.conductor.one/xyz";
+        let jws = mint_assertion(id, "acme.conductor.one", &key, now);
+        let parts: Vec<&str> = jws.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+        let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(header["alg"], "EdDSA");
+        assert!(header["nonce"].as_str().is_some_and(|n| n.len() >= 16));
+        assert_eq!(claims["iss"], id);
+        assert_eq!(claims["sub"], id);
+        assert_eq!(claims["aud"], "acme.conductor.one");
+        assert_eq!(claims["iat"], 1_700_000_000u64);
+        assert_eq!(claims["nbf"], 1_700_000_000u64 - 120);
+        assert_eq!(claims["exp"], 1_700_000_000u64 + 120);
+        let sig = ed25519_dalek::Signature::from_slice(&b64.decode(parts[2]).unwrap()).unwrap();
+        let signing_input = format!("{}.{}", parts[0], parts[1]);
+        key.verifying_key()
+            .verify(signing_input.as_bytes(), &sig)
+            .expect("signature verifies with the public key");
+        // A tampered payload does not verify.
+        assert!(key
+            .verifying_key()
+            .verify(format!("{}.x", parts[0]).as_bytes(), &sig)
+            .is_err());
+        // A fresh nonce every time.
+        let again = mint_assertion(id, "acme.conductor.one", &key, now);
+        assert_ne!(again.split('.').next(), Some(parts[0]));
+    }
+
+    #[test]
+    fn audience_drops_port_and_brackets() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(
+            audience_for(&u("https://acme.conductor.one:8443/")),
+            "acme.conductor.one"
+        );
+        assert_eq!(audience_for(&u("http://127.0.0.1:9999/")), "127.0.0.1");
+        assert_eq!(audience_for(&u("http://[::1]:9999/")), "::1");
+    }
+
+    #[test]
+    fn renewal_margin_suits_short_and_long_lifetimes() {
+        assert_eq!(
+            renewal_margin(Duration::from_secs(3600)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            renewal_margin(Duration::from_secs(60)),
+            Duration::from_secs(15)
+        );
+        assert_eq!(
+            renewal_margin(Duration::from_secs(4)),
+            Duration::from_secs(1)
+        );
+        let t = CachedToken::new(SecretString::new("x"), Duration::from_secs(3600), 1);
+        assert!(t.is_fresh());
+        let t = CachedToken::new(SecretString::new("x"), Duration::ZERO, 1);
+        assert!(!t.is_fresh());
+    }
+}

@@ -369,3 +369,258 @@ pub fn is_loopback(url: &Url) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn key() -> SigningKey {
+        SigningKey::from_dalek(ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]))
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const ID: &str = "tf@acme.conductor.one/abc123";
+
+    fn attrs(id: Option<&str>, secret: Option<&str>) -> ProviderAttributes {
+        ProviderAttributes {
+            client_id: id.map(String::from),
+            client_secret: secret.map(String::from),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn client_secret_round_trips() {
+        let secret = key().to_client_secret();
+        assert!(secret.starts_with(SECRET_PREFIX));
+        let parsed = SigningKey::from_client_secret(&secret).unwrap();
+        assert_eq!(parsed.verifying_key(), key().verifying_key());
+    }
+
+    #[test]
+    fn server_derived_from_client_id() {
+        let cfg = resolve_config(
+            attrs(Some(ID), Some(&key().to_client_secret())),
+            &env_of(&[]),
+        )
+        .unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://acme.conductor.one/");
+        assert!(matches!(&cfg.auth, Auth::ClientCredentials { client_id, .. } if client_id == ID));
+        assert_eq!(cfg.retry, RetryPolicy::default());
+        assert!(cfg
+            .user_agent
+            .starts_with("terraform-provider-conductorone/"));
+    }
+
+    #[test]
+    fn attribute_beats_environment() {
+        let secret = key().to_client_secret();
+        let env = env_of(&[
+            (ENV_SERVER_URL, "https://env.example.com"),
+            (ENV_TENANT_DOMAIN, "envtenant"),
+            (ENV_CLIENT_ID, "env@env.conductor.one/x"),
+            (ENV_CLIENT_SECRET, "garbage-that-would-fail"),
+        ]);
+        let mut a = attrs(Some(ID), Some(&secret));
+        a.server_url = Some("https://attr.example.com:8443/some/path".into());
+        let cfg = resolve_config(a.clone(), &env).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://attr.example.com:8443/");
+        assert!(matches!(&cfg.auth, Auth::ClientCredentials { client_id, .. } if client_id == ID));
+
+        // No attribute: environment server_url wins over environment tenant.
+        a.server_url = None;
+        let cfg = resolve_config(a.clone(), &env).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://env.example.com/");
+
+        // Each attribute falls back to its own variable; then server_url (from either source)
+        // beats tenant_domain, which beats the client id.
+        a.tenant_domain = Some("attrtenant".into());
+        let cfg = resolve_config(a, &env).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://env.example.com/");
+    }
+
+    #[test]
+    fn everything_from_environment() {
+        let secret = key().to_client_secret();
+        let env = env_of(&[
+            (ENV_TENANT_DOMAIN, "acme"),
+            (ENV_CLIENT_ID, ID),
+            (ENV_CLIENT_SECRET, &secret),
+        ]);
+        let cfg = resolve_config(ProviderAttributes::default(), &env).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://acme.conductor.one/");
+    }
+
+    #[test]
+    fn access_token_overrides_other_auth() {
+        let env = env_of(&[(ENV_ACCESS_TOKEN, "tok-123"), (ENV_TENANT_DOMAIN, "acme")]);
+        // Even a malformed secret is ignored when a ready token is given.
+        let cfg = resolve_config(attrs(Some("bad id"), Some("bad")), &env).unwrap();
+        match cfg.auth {
+            Auth::AccessToken(t) => assert_eq!(t.expose(), "tok-123"),
+            other => panic!("{other:?}"),
+        }
+        let err = resolve_config(
+            ProviderAttributes::default(),
+            &env_of(&[(ENV_ACCESS_TOKEN, "t")]),
+        )
+        .unwrap_err();
+        assert_eq!(err, ConfigError::MissingServer);
+    }
+
+    #[test]
+    fn missing_credentials_say_which() {
+        let e = resolve_config(ProviderAttributes::default(), &env_of(&[])).unwrap_err();
+        assert!(e.to_string().contains("client_id, client_secret"), "{e}");
+        let e = resolve_config(attrs(Some(ID), None), &env_of(&[])).unwrap_err();
+        assert_eq!(
+            e,
+            ConfigError::MissingCredentials {
+                missing: "client_secret"
+            }
+        );
+    }
+
+    #[test]
+    fn server_derivation() {
+        let p = |v: &str| parse_server(v, "server_url", ENV_SERVER_URL).map(|u| u.to_string());
+        assert_eq!(p("acme").unwrap(), "https://acme.conductor.one/");
+        assert_eq!(p("https://acme").unwrap(), "https://acme.conductor.one/");
+        assert_eq!(
+            p("acme.conductor.one").unwrap(),
+            "https://acme.conductor.one/"
+        );
+        assert_eq!(
+            p("https://c1.corp.example:444/x?y#z").unwrap(),
+            "https://c1.corp.example:444/"
+        );
+        assert_eq!(p("localhost:8080").unwrap(), "https://localhost:8080/");
+        assert_eq!(tenant_host_from_client_id(ID), Some("acme.conductor.one"));
+        assert_eq!(tenant_host_from_client_id("nope"), None);
+        let e = resolve_config(
+            ProviderAttributes {
+                tenant_domain: Some("acme".into()),
+                ..attrs(Some(ID), Some(&key().to_client_secret()))
+            },
+            &env_of(&[]),
+        )
+        .unwrap();
+        assert_eq!(e.base_url.as_str(), "https://acme.conductor.one/");
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        let p = |v: &str| parse_server(v, "server_url", ENV_SERVER_URL);
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://[::1]:9000/",
+            "http://localhost:1234",
+            "http://LOCALHOST",
+        ] {
+            assert!(p(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://acme.conductor.one",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "http://localhost.evil.com",
+        ] {
+            let e = p(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("http://") && e.contains("loopback"),
+                "{bad}: {e}"
+            );
+            assert!(e.contains("server_url"), "{e}");
+        }
+        assert!(p("ftp://x.example")
+            .unwrap_err()
+            .to_string()
+            .contains("https://"));
+    }
+
+    #[test]
+    fn malformed_secret_is_named_and_never_printed() {
+        let valid = key().to_client_secret();
+        let truncated = &valid[..valid.len() - 10];
+        let wrong_prefix = valid.replace("v1", "v9");
+        let mut mismatched_jwk: serde_json::Value = serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519",
+            "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([1u8; 32]),
+            "d": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32]),
+        });
+        let mismatched = format!(
+            "{SECRET_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mismatched_jwk.to_string())
+        );
+        mismatched_jwk["kty"] = "RSA".into();
+        let rsa = format!(
+            "{SECRET_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mismatched_jwk.to_string())
+        );
+        for secret in [
+            "hunter2-super-secret",
+            truncated,
+            &wrong_prefix,
+            &mismatched,
+            &rsa,
+            "secret-token:conductorone.com:v1:!!!notbase64!!!",
+        ] {
+            let e = resolve_config(attrs(Some(ID), Some(secret)), &env_of(&[])).unwrap_err();
+            let text = e.to_string();
+            let dbg = format!("{e:?}");
+            assert!(text.contains("client_secret"), "{text}");
+            assert!(text.contains(ENV_CLIENT_SECRET), "{text}");
+            let payload = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+            assert!(
+                !text.contains(payload) && !dbg.contains(payload),
+                "leaked: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_client_id_is_named() {
+        let secret = key().to_client_secret();
+        for id in [
+            "justaname",
+            "name@",
+            "@acme.conductor.one/x",
+            "a b@acme.conductor.one/x",
+            "n@acme.conductor.one",
+        ] {
+            let e = resolve_config(attrs(Some(id), Some(&secret)), &env_of(&[])).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.contains("`client_id`")
+                    && text.contains("<name>@<tenant>.conductor.one/<suffix>"),
+                "{text}"
+            );
+            assert!(!text.contains(&secret[SECRET_PREFIX.len()..]));
+        }
+    }
+
+    #[test]
+    fn secrets_redacted_in_debug() {
+        let secret = key().to_client_secret();
+        let a = attrs(Some(ID), Some(&secret));
+        let cfg = resolve_config(a.clone(), &env_of(&[])).unwrap();
+        for dbg in [
+            format!("{a:?}"),
+            format!("{cfg:?}"),
+            format!("{:?}", SecretString::new("tok-xyz")),
+        ] {
+            assert!(!dbg.contains(&secret[SECRET_PREFIX.len()..]), "{dbg}");
+            assert!(!dbg.contains("tok-xyz"), "{dbg}");
+            assert!(dbg.contains("<redacted>"), "{dbg}");
+        }
+    }
+}

@@ -235,3 +235,105 @@ pub(crate) struct WireToken {
     #[serde(default)]
     pub(crate) expires_in: Option<Value>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_normalised_to_seconds_utc() {
+        assert_eq!(
+            normalize_timestamp("2026-11-23T21:54:00.123456789Z").as_deref(),
+            Some("2026-11-23T21:54:00Z")
+        );
+        assert_eq!(
+            normalize_timestamp("2026-11-23T22:54:00+01:00").as_deref(),
+            Some("2026-11-23T21:54:00Z")
+        );
+        assert_eq!(normalize_timestamp(""), None);
+        assert_eq!(
+            normalize_timestamp("not a time").as_deref(),
+            Some("not a time")
+        );
+    }
+
+    #[test]
+    fn envelope_round_trip_and_redacted_debug() {
+        let s = ConnectorSettings(BTreeMap::from([
+            ("twingate_domain".to_string(), "acme".to_string()),
+            ("twingate_apikey".to_string(), "sekrit".to_string()),
+        ]));
+        let env = s.to_envelope();
+        assert_eq!(
+            env,
+            json!({"@type": ENV_CONFIG_TYPE, "configuration": {
+                "twingate_domain": {"stringValue": "acme"},
+                "twingate_apikey": {"stringValue": "sekrit"}}})
+        );
+        assert_eq!(ConnectorSettings::from_envelope(&env), Some(s.clone()));
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("sekrit") && !dbg.contains("acme"), "{dbg}");
+        assert!(dbg.contains("twingate_apikey"));
+    }
+
+    #[test]
+    fn wire_connector_decodes_protobuf_json() {
+        let v: WireViewResponse = serde_json::from_value(json!({"connectorView": {"connector": {
+            "id": "c1", "appId": "a1", "catalogId": "cat", "displayName": "Twingate",
+            "userIds": ["u1"], "createdAt": "2026-11-23T21:54:00.5Z", "updatedAt": null,
+            "deletedAt": null, "unknownField": 3,
+            "config": {"@type": ENV_CONFIG_TYPE, "configuration": {
+                "twingate_domain": {"stringValue": "acme"}, "n": {"numberValue": 3}}},
+            "status": {"status": "SYNC_STATUS_DONE", "lastError": "", "completedAt": "2026-11-23T21:55:00Z"}
+        }}}))
+        .unwrap();
+        let c = v
+            .connector_view
+            .unwrap()
+            .connector
+            .unwrap()
+            .into_connector();
+        assert_eq!(c.id, "c1");
+        assert_eq!(c.app_id, "a1");
+        assert_eq!(c.user_ids, ["u1"]);
+        assert_eq!(c.created_at.as_deref(), Some("2026-11-23T21:54:00Z"));
+        assert_eq!(c.updated_at, None);
+        assert_eq!(c.deleted_at, None);
+        assert_eq!(
+            c.settings.unwrap().0,
+            BTreeMap::from([("twingate_domain".to_string(), "acme".to_string())])
+        );
+        let st = c.status.unwrap();
+        assert_eq!(st.status, "SYNC_STATUS_DONE");
+        assert_eq!(st.last_error, None);
+        assert_eq!(st.completed_at.as_deref(), Some("2026-11-23T21:55:00Z"));
+
+        let bare: WireConnector =
+            serde_json::from_value(json!({"id": "x", "config": null, "userIds": null})).unwrap();
+        let c = bare.into_connector();
+        assert_eq!(c.settings, None);
+        assert!(c.user_ids.is_empty());
+    }
+
+    #[test]
+    fn create_bodies_follow_the_schema() {
+        let ids = vec!["u1".to_string()];
+        let b = serde_json::to_value(WireCreateRequest {
+            catalog_id: "cat",
+            user_ids: Some(&ids),
+            config: ConnectorSettings::default().to_envelope(),
+        })
+        .unwrap();
+        assert_eq!(
+            b,
+            json!({"catalogId": "cat", "userIds": ["u1"], "config": {"@type": ENV_CONFIG_TYPE, "configuration": {}}})
+        );
+        let b = serde_json::to_value(WireCreateDelegatedRequest {
+            catalog_id: "cat",
+            display_name: "Twingate",
+            user_ids: None,
+        })
+        .unwrap();
+        assert_eq!(b, json!({"catalogId": "cat", "displayName": "Twingate"}));
+    }
+}

@@ -130,3 +130,80 @@ pub fn decide(kind: Idempotency, failure: AttemptFailure) -> Decision {
         (_, AttemptFailure::Status(_)) => Decision::Fail,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_exponential_with_full_jitter() {
+        let p = RetryPolicy {
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(10),
+            ..RetryPolicy::default()
+        };
+        let ceilings: Vec<_> = (1..=8).map(|a| p.backoff_ceiling(a).as_millis()).collect();
+        assert_eq!(ceilings, [250, 500, 1000, 2000, 4000, 8000, 10000, 10000]);
+        assert_eq!(p.backoff_ceiling(1000), Duration::from_secs(10));
+        for attempt in 1..=10 {
+            for _ in 0..200 {
+                assert!(p.backoff(attempt) <= p.backoff_ceiling(attempt));
+            }
+        }
+        // Full jitter actually spreads: not all equal to the ceiling.
+        let samples: Vec<_> = (0..50).map(|_| p.backoff(5)).collect();
+        assert!(samples.iter().any(|d| *d < p.backoff_ceiling(5)));
+        let zero = RetryPolicy {
+            base: Duration::ZERO,
+            ..p
+        };
+        assert_eq!(zero.backoff(3), Duration::ZERO);
+    }
+
+    #[test]
+    fn retry_after_parsing() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(7)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn which_failures_are_retried() {
+        use AttemptFailure::*;
+        use Decision::*;
+        use Idempotency::*;
+        for s in [429, 502, 503, 504] {
+            assert_eq!(decide(Idempotent, Status(s)), Retry, "{s}");
+            assert!(is_transient_status(s));
+        }
+        for s in [400, 401, 403, 404, 409, 500, 501] {
+            assert_eq!(decide(Idempotent, Status(s)), Fail, "{s}");
+            assert_eq!(decide(Create, Status(s)), Fail, "{s}");
+        }
+        assert_eq!(decide(Idempotent, Connect), Retry);
+        assert_eq!(decide(Idempotent, AfterSend), Retry);
+    }
+
+    #[test]
+    fn creates_retry_only_when_c1_certainly_did_not_act() {
+        use AttemptFailure::*;
+        use Decision::*;
+        use Idempotency::*;
+        assert_eq!(decide(Create, Connect), Retry);
+        assert_eq!(decide(Create, Status(429)), Retry);
+        for s in [502, 503, 504] {
+            assert_eq!(decide(Create, Status(s)), Ambiguous, "{s}");
+        }
+        assert_eq!(decide(Create, AfterSend), Ambiguous);
+    }
+}
