@@ -1,0 +1,234 @@
+//! The admin API under `/_sim` (loopback only, no auth, never in the request log): minting
+//! clients, the request log, faults, token expiry, bad credentials, state and out-of-band changes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::{is_loopback_peer, parse_json_object, read_body};
+use crate::auth::Caller;
+use crate::catalog;
+use crate::credentials;
+use crate::error::ApiError;
+use crate::faults::FaultConfig;
+use crate::server::ConnectionInfo;
+use crate::store::{ConnectorChanges, Simulator};
+
+/// Reserved path prefix of the admin API.
+pub const ADMIN_PREFIX: &str = "/_sim";
+
+pub fn router(sim: Arc<Simulator>) -> Router {
+    Router::new()
+        .route("/clients", post(mint_client))
+        .route("/requests", get(get_requests).delete(clear_requests))
+        .route(
+            "/faults",
+            get(get_faults).put(put_faults).delete(clear_faults),
+        )
+        .route("/tokens/expire", post(expire_tokens))
+        .route(
+            "/bad-credentials",
+            post(set_bad_credentials).get(get_bad_credentials),
+        )
+        .route("/state", get(get_state))
+        .route("/apps", post(create_app))
+        .route(
+            "/apps/:app_id/connectors/:id",
+            delete(delete_connector).patch(patch_connector),
+        )
+        .route_layer(axum::middleware::from_fn(loopback_only))
+        .with_state(sim)
+}
+
+async fn loopback_only(request: Request, next: Next) -> Response {
+    if !is_loopback_peer(request.extensions().get::<ConnectionInfo>()) {
+        return ApiError::permission_denied("the admin API answers loopback clients only")
+            .into_response();
+    }
+    next.run(request).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct MintBody {
+    name: Option<String>,
+    tenant: Option<String>,
+}
+
+async fn mint_client(State(sim): State<Arc<Simulator>>, body: Body) -> Result<Response, ApiError> {
+    let bytes = read_body(body, sim.config.max_body_bytes).await?;
+    let request: MintBody = parse_json_object(&bytes)?;
+    let (record, minted) = credentials::mint(
+        request.name.as_deref().unwrap_or("sim-client"),
+        request.tenant.as_deref().unwrap_or("sim"),
+    );
+    if let Some(path) = &sim.config.clients_file {
+        credentials::append_to_clients_file(path, &record)
+            .map_err(|err| ApiError::internal(err.to_string()))?;
+    }
+    let mut state = sim.lock();
+    state.merge_clients(vec![record]);
+    sim.persist(&state)?;
+    Ok(Json(minted).into_response())
+}
+
+async fn get_requests(State(sim): State<Arc<Simulator>>) -> Response {
+    Json(sim.lock().log.entries().to_vec()).into_response()
+}
+
+async fn clear_requests(State(sim): State<Arc<Simulator>>) -> Response {
+    sim.lock().log.clear();
+    Json(json!({})).into_response()
+}
+
+async fn get_faults(State(sim): State<Arc<Simulator>>) -> Response {
+    Json(sim.lock().faults.config().clone()).into_response()
+}
+
+async fn put_faults(State(sim): State<Arc<Simulator>>, body: Body) -> Result<Response, ApiError> {
+    let bytes = read_body(body, sim.config.max_body_bytes).await?;
+    let config: FaultConfig = parse_json_object(&bytes)?;
+    let mut state = sim.lock();
+    state.faults.set(config);
+    Ok(Json(state.faults.config().clone()).into_response())
+}
+
+async fn clear_faults(State(sim): State<Arc<Simulator>>) -> Response {
+    let mut state = sim.lock();
+    state.faults.set(FaultConfig::default());
+    Json(state.faults.config().clone()).into_response()
+}
+
+async fn expire_tokens(State(sim): State<Arc<Simulator>>) -> Response {
+    let expired = sim.lock().tokens.expire_all();
+    Json(json!({ "expired": expired })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BadCredentialsBody {
+    values: Vec<String>,
+}
+
+/// Replaces the set of setting values that make a sync fail.
+async fn set_bad_credentials(
+    State(sim): State<Arc<Simulator>>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body, sim.config.max_body_bytes).await?;
+    let request: BadCredentialsBody = parse_json_object(&bytes)?;
+    let mut state = sim.lock();
+    state.bad_credentials = request.values.into_iter().collect();
+    Ok(Json(json!({ "count": state.bad_credentials.len() })).into_response())
+}
+
+async fn get_bad_credentials(State(sim): State<Arc<Simulator>>) -> Response {
+    Json(json!({ "count": sim.lock().bad_credentials.len() })).into_response()
+}
+
+async fn get_state(State(sim): State<Arc<Simulator>>) -> Response {
+    let state = sim.lock();
+    let apps: Vec<Value> = state.apps.iter().map(|a| a.to_api_json()).collect();
+    let connectors: Vec<Value> = state.connectors.iter().map(|c| c.to_admin_json()).collect();
+    let clients: Vec<Value> = state
+        .clients
+        .iter()
+        .map(|c| json!({ "client_id": c.client_id, "user_id": c.user_id, "name": c.name }))
+        .collect();
+    Json(json!({ "apps": apps, "connectors": connectors, "clients": clients })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateAppBody {
+    id: Option<String>,
+    display_name: Option<String>,
+    description: Option<String>,
+}
+
+async fn create_app(State(sim): State<Arc<Simulator>>, body: Body) -> Result<Response, ApiError> {
+    let bytes = read_body(body, sim.config.max_body_bytes).await?;
+    let request: CreateAppBody = parse_json_object(&bytes)?;
+    let display_name = request
+        .display_name
+        .or_else(|| request.id.clone())
+        .unwrap_or_else(|| "Simulated app".to_owned());
+    let mut state = sim.lock();
+    let app = state.create_app(
+        request.id,
+        display_name,
+        request.description.unwrap_or_default(),
+    )?;
+    sim.persist(&state)?;
+    Ok(Json(app.to_api_json()).into_response())
+}
+
+async fn delete_connector(
+    State(sim): State<Arc<Simulator>>,
+    Path((app_id, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let mut state = sim.lock();
+    state.delete_connector(&app_id, &id)?;
+    sim.persist(&state)?;
+    Ok(Json(json!({})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PatchConnectorBody {
+    user_ids: Option<Vec<String>>,
+    display_name: Option<String>,
+    /// Settings to set (merged into the existing ones); a `null` value removes a key.
+    settings: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// An out-of-band change, as a person would make it in the C1 UI.
+async fn patch_connector(
+    State(sim): State<Arc<Simulator>>,
+    Path((app_id, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body, sim.config.max_body_bytes).await?;
+    let request: PatchConnectorBody = parse_json_object(&bytes)?;
+    let mut state = sim.lock();
+    let current = state.connector(&app_id, &id)?.clone();
+    let mut changes = ConnectorChanges {
+        display_name: request.display_name,
+        user_ids: request.user_ids.map(Some),
+        ..ConnectorChanges::default()
+    };
+    if let Some(patch) = request.settings {
+        let entry = catalog::lookup(&current.catalog_id)
+            .ok_or_else(|| ApiError::internal("connector of an unknown catalog entry"))?;
+        let mut settings = current.settings.clone().unwrap_or_default();
+        for (key, value) in patch {
+            match value {
+                Some(value) => settings.insert(key, value),
+                None => settings.remove(&key),
+            };
+        }
+        let unknown = entry.unknown_keys(&settings);
+        if !unknown.is_empty() {
+            return Err(ApiError::invalid_argument(format!(
+                "unknown settings: {}",
+                unknown.join(", ")
+            )));
+        }
+        changes.settings = Some(Some(settings));
+    }
+    let owner = Caller {
+        client_id: "c1-ui".to_owned(),
+        user_id: current.user_ids.first().cloned().unwrap_or_default(),
+    };
+    let connector = state.update_connector(&app_id, &id, changes, &owner, sim.config.sync_delay)?;
+    sim.persist(&state)?;
+    Ok(Json(connector.to_admin_json()).into_response())
+}

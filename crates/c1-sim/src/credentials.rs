@@ -1,0 +1,173 @@
+//! Client credentials in C1's format: minting Ed25519 keys, the `secret-token:` client secret,
+//! and the clients file holding the public halves the simulator trusts.
+
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::ids;
+
+/// Prefix of every C1 client secret.
+pub const CLIENT_SECRET_PREFIX: &str = "secret-token:conductorone.com:v1:";
+
+/// The public half of a client, as the simulator (and the clients file) stores it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub client_id: String,
+    /// base64url (no padding) of the Ed25519 public key, as in the JWK's `x`.
+    pub public_key: String,
+    /// The C1 user this client acts as; connectors' `userIds` default to it.
+    pub user_id: String,
+    pub name: String,
+}
+
+impl ClientRecord {
+    pub fn verifying_key(&self) -> Result<VerifyingKey, CredentialsError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(&self.public_key)
+            .map_err(|_| CredentialsError::BadPublicKey(self.client_id.clone()))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| CredentialsError::BadPublicKey(self.client_id.clone()))?;
+        VerifyingKey::from_bytes(&bytes)
+            .map_err(|_| CredentialsError::BadPublicKey(self.client_id.clone()))
+    }
+}
+
+/// What minting hands to the person who asked: the secret exists nowhere else.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MintedCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("cannot read clients file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("clients file {path} is not a JSON array of clients: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("cannot write clients file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("client {0} has a malformed public key")]
+    BadPublicKey(String),
+}
+
+/// Mints a new client: a fresh Ed25519 key, a client id `<name>-<rand>@<tenant>.conductor.one/pcc`
+/// and a user id. Returns the public record and the credentials to hand out.
+pub fn mint(name: &str, tenant: &str) -> (ClientRecord, MintedCredentials) {
+    let signing_key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let x = URL_SAFE_NO_PAD.encode(signing_key.verifying_key().as_bytes());
+    let d = URL_SAFE_NO_PAD.encode(signing_key.to_bytes());
+    let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x, "d": d});
+    let client_secret = format!(
+        "{CLIENT_SECRET_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(jwk.to_string())
+    );
+    let name = if name.is_empty() { "sim-client" } else { name };
+    let suffix = ids::random_base62(6).to_ascii_lowercase();
+    let client_id = format!("{name}-{suffix}@{tenant}.conductor.one/pcc");
+    let user_id = ids::new_object_id();
+    let record = ClientRecord {
+        client_id: client_id.clone(),
+        public_key: x,
+        user_id: user_id.clone(),
+        name: name.to_owned(),
+    };
+    let minted = MintedCredentials {
+        client_id,
+        client_secret,
+        user_id,
+    };
+    (record, minted)
+}
+
+/// Reads the clients file; a missing file is an empty list.
+pub fn read_clients_file(path: &Path) -> Result<Vec<ClientRecord>, CredentialsError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(CredentialsError::Read {
+                path: path.to_owned(),
+                source,
+            })
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(&text).map_err(|source| CredentialsError::Parse {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Adds `record` to the clients file (written to a temporary file, then renamed into place).
+pub fn append_to_clients_file(path: &Path, record: &ClientRecord) -> Result<(), CredentialsError> {
+    let mut clients = read_clients_file(path)?;
+    clients.retain(|c| c.client_id != record.client_id);
+    clients.push(record.clone());
+    let text = serde_json::to_string_pretty(&clients).expect("client records serialise");
+    write_atomically(path, text.as_bytes()).map_err(|source| CredentialsError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes `bytes` to a sibling temporary file and renames it over `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "c1-sim".to_owned());
+    let tmp = path.with_file_name(format!(
+        ".{file_name}.{}.{}.tmp",
+        std::process::id(),
+        ids::random_base62(8)
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_secret_holds_a_jwk_matching_the_public_half() {
+        let (record, minted) = mint("tf", "acme");
+        assert!(minted.client_id.ends_with("@acme.conductor.one/pcc"));
+        let b64 = minted
+            .client_secret
+            .strip_prefix(CLIENT_SECRET_PREFIX)
+            .unwrap();
+        let jwk: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(b64).unwrap()).unwrap();
+        assert_eq!(jwk["kty"], "OKP");
+        assert_eq!(jwk["crv"], "Ed25519");
+        assert_eq!(jwk["x"], record.public_key.as_str());
+        let d: [u8; 32] = URL_SAFE_NO_PAD
+            .decode(jwk["d"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let key = SigningKey::from_bytes(&d);
+        assert_eq!(key.verifying_key(), record.verifying_key().unwrap());
+    }
+}

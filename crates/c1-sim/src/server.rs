@@ -1,0 +1,502 @@
+//! Starting the simulator: options, the router, the gate in front of `/api/` and `/auth/`
+//! (auth, faults, request log), and the accept loop serving HTTP or HTTPS per connection.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio_rustls::rustls;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt as _;
+
+use crate::admin::{self, ADMIN_PREFIX};
+use crate::api::{self, TokenRequestClient};
+use crate::auth::TokenCheck;
+use crate::credentials::{self, CredentialsError, MintedCredentials};
+use crate::error::ApiError;
+use crate::faults::{FaultAction, FaultConfig, FaultState};
+use crate::request_log::{operation_name, RequestLogEntry};
+use crate::store::{self, RuntimeConfig, SimState, Simulator, StateFileError};
+
+/// Largest request body accepted (larger ones answer 413).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How long a request whose connection is being dropped waits before answering anyway
+/// (only reached if the connection could not be closed, e.g. another HTTP/2 stream holds it).
+const DROP_GRACE: Duration = Duration::from_secs(5);
+
+/// Everything `c1-sim serve` can be told.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub tls: Option<TlsFiles>,
+    pub clients_file: Option<PathBuf>,
+    pub state_file: Option<PathBuf>,
+    pub token_ttl: Duration,
+    pub sync_delay: Duration,
+    pub seed_apps: Vec<String>,
+    pub static_token: Option<String>,
+    pub faults: FaultConfig,
+    pub bad_credentials: Vec<String>,
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            tls: None,
+            clients_file: None,
+            state_file: None,
+            token_ttl: Duration::from_secs(3600),
+            sync_delay: Duration::from_millis(1000),
+            seed_apps: Vec::new(),
+            static_token: None,
+            faults: FaultConfig::default(),
+            bad_credentials: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// PEM files of the server certificate (chain) and its private key.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot read TLS file {path}: {source}")]
+    TlsRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("TLS file {path} holds no {what}")]
+    TlsMissing { path: PathBuf, what: &'static str },
+    #[error("invalid TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error(transparent)]
+    StateFile(#[from] StateFileError),
+    #[error(transparent)]
+    Clients(#[from] CredentialsError),
+    #[error("cannot seed app {id}: {message}")]
+    Seed { id: String, message: String },
+}
+
+/// Per-connection facts handed to every request of the connection.
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    pub peer: SocketAddr,
+    /// Notified to close the connection without answering.
+    pub kill: Arc<Notify>,
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Server {
+    addr: SocketAddr,
+    base_url: String,
+    sim: Arc<Simulator>,
+    shutdown: watch::Sender<bool>,
+    accept_task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds, loads state, and starts serving in the background on the current tokio runtime.
+    pub async fn start(options: ServeOptions) -> Result<Server, ServerError> {
+        let tls = options.tls.as_ref().map(load_tls).transpose()?;
+        let mut state = match &options.state_file {
+            Some(path) => store::load_snapshot(path)?
+                .map(SimState::from_snapshot)
+                .unwrap_or_default(),
+            None => SimState::default(),
+        };
+        if let Some(path) = &options.clients_file {
+            state.merge_clients(credentials::read_clients_file(path)?);
+        }
+        for id in options.seed_apps.iter().filter(|id| !id.is_empty()) {
+            if state.app(id).is_err() {
+                state
+                    .create_app(Some(id.clone()), id.clone(), String::new())
+                    .map_err(|err| ServerError::Seed {
+                        id: id.clone(),
+                        message: err.message,
+                    })?;
+            }
+        }
+        state.tokens = crate::auth::TokenStore::new(options.static_token.clone());
+        state.faults = FaultState::new(options.faults.clone());
+        state.bad_credentials = options.bad_credentials.iter().cloned().collect();
+
+        let requested = SocketAddr::new(options.bind, options.port);
+        let listener = TcpListener::bind(requested)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: requested,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: requested,
+            source,
+        })?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
+
+        let sim = Arc::new(Simulator::new(
+            RuntimeConfig {
+                token_ttl: options.token_ttl,
+                sync_delay: options.sync_delay,
+                clients_file: options.clients_file.clone(),
+                state_file: options.state_file.clone(),
+                max_body_bytes: options.max_body_bytes,
+                bind_host: options.bind.to_string(),
+            },
+            state,
+        ));
+        {
+            let state = sim.lock();
+            if let Err(err) = sim.persist(&state) {
+                tracing::warn!(%err, "cannot write the state file");
+            }
+        }
+        let router = build_router(sim.clone());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let accept_task = tokio::spawn(accept_loop(listener, tls, router, shutdown_rx));
+        tracing::info!(%base_url, "c1-sim listening");
+        Ok(Server {
+            addr,
+            base_url,
+            sim,
+            shutdown,
+            accept_task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` (or `https://...`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Mints a client the simulator trusts (like `POST /_sim/clients`).
+    pub fn mint_client(&self, name: &str) -> MintedCredentials {
+        let (record, minted) = credentials::mint(name, "sim");
+        let mut state = self.sim.lock();
+        state.merge_clients(vec![record]);
+        let _ = self.sim.persist(&state);
+        minted
+    }
+
+    /// Stops accepting and closes open connections.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let handle = &self.accept_task;
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while !handle.is_finished() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+    }
+
+    /// Resolves when the server has stopped (it only stops when told to).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.accept_task).await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+fn load_tls(files: &TlsFiles) -> Result<TlsAcceptor, ServerError> {
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|source| ServerError::TlsRead {
+            path: path.clone(),
+            source,
+        })
+    };
+    let cert_pem = read(&files.cert)?;
+    let key_pem = read(&files.key)?;
+    let certs: Vec<_> = rustls_pemfile::certs(&mut cert_pem.as_slice())
+        .collect::<Result<_, _>>()
+        .map_err(|source| ServerError::TlsRead {
+            path: files.cert.clone(),
+            source,
+        })?;
+    if certs.is_empty() {
+        return Err(ServerError::TlsMissing {
+            path: files.cert.clone(),
+            what: "certificate",
+        });
+    }
+    let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
+        .map_err(|source| ServerError::TlsRead {
+            path: files.key.clone(),
+            source,
+        })?
+        .ok_or_else(|| ServerError::TlsMissing {
+            path: files.key.clone(),
+            what: "private key",
+        })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The whole HTTP surface: C1 API, token endpoint, admin API, JSON 404/405/413 answers.
+pub fn build_router(sim: Arc<Simulator>) -> Router {
+    let api = Router::new()
+        .route("/auth/v1/token", post(api::token))
+        .route("/api/v1/apps", get(api::list_apps).post(api::create_app))
+        .route(
+            "/api/v1/apps/:app_id",
+            get(api::get_app).delete(api::delete_app),
+        )
+        .route(
+            "/api/v1/apps/:app_id/connectors",
+            get(api::list_connectors).post(api::create_delegated),
+        )
+        .route(
+            "/api/v1/apps/:app_id/connectors/create",
+            post(api::create_configured),
+        )
+        .route(
+            "/api/v1/apps/:app_id/connectors/:id",
+            get(api::get_connector)
+                .post(api::update_connector)
+                .delete(api::delete_connector),
+        )
+        .route(
+            "/api/v1/apps/:app_id/connectors/:id/delegated",
+            post(api::update_delegated),
+        )
+        .with_state(sim.clone());
+    Router::new()
+        .merge(api)
+        .nest(ADMIN_PREFIX, admin::router(sim.clone()))
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(sim, gate))
+}
+
+fn bearer_token(request: &Request) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// In front of everything: for `/api/` and `/auth/` calls applies faults, checks the bearer
+/// token (for `/api/`) and writes the request log; for all calls turns bare 405/413 into JSON.
+async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let is_api = path.starts_with("/api/");
+    if !is_api && !path.starts_with("/auth/") {
+        return json_error_bodies(next.run(request).await);
+    }
+    let too_large = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|len| len > sim.config.max_body_bytes as u64);
+    let method = request.method().as_str().to_owned();
+    let query = request.uri().query().map(str::to_owned);
+    let operation = operation_name(&method, &path);
+    let (token_check, decision) = {
+        let mut state = sim.lock();
+        let check = bearer_token(&request).map(|t| state.tokens.check(t));
+        (check, state.faults.decide(&method, &path))
+    };
+    let mut client_id = match &token_check {
+        Some(TokenCheck::Valid(caller)) | Some(TokenCheck::Expired(caller)) => {
+            Some(caller.client_id.clone())
+        }
+        _ => None,
+    };
+    let log = |status: u16, client_id: Option<String>| {
+        sim.lock().log.push(RequestLogEntry {
+            seq: 0,
+            method: method.clone(),
+            path: path.clone(),
+            query: query.clone(),
+            status,
+            client_id,
+            operation: operation.to_owned(),
+        });
+    };
+    if decision.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
+    }
+    let response = match decision.action {
+        Some(FaultAction::Drop) => {
+            log(0, client_id);
+            if let Some(info) = request.extensions().get::<ConnectionInfo>() {
+                info.kill.notify_one();
+            }
+            tokio::time::sleep(DROP_GRACE).await;
+            return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
+                .into_response();
+        }
+        Some(FaultAction::TooManyRequests { retry_after_secs }) => {
+            ApiError::too_many_requests(retry_after_secs).into_response()
+        }
+        Some(FaultAction::ServerError { status }) => ApiError::injected_server_fault(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+        )
+        .into_response(),
+        None if too_large => ApiError::payload_too_large(sim.config.max_body_bytes).into_response(),
+        None if is_api => match token_check {
+            Some(TokenCheck::Valid(caller)) => {
+                request.extensions_mut().insert(caller);
+                json_error_bodies(next.run(request).await)
+            }
+            Some(TokenCheck::Expired(_)) => {
+                ApiError::unauthenticated("access token expired").into_response()
+            }
+            Some(TokenCheck::Unknown) => {
+                ApiError::unauthenticated("invalid access token").into_response()
+            }
+            None => ApiError::unauthenticated("missing bearer token").into_response(),
+        },
+        None => json_error_bodies(next.run(request).await),
+    };
+    if let Some(TokenRequestClient(id)) = response.extensions().get::<TokenRequestClient>() {
+        client_id = Some(id.clone());
+    }
+    log(response.status().as_u16(), client_id);
+    response
+}
+
+/// Gives axum's bare 405 answers a C1-style JSON body.
+fn json_error_bodies(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut replaced = ApiError::method_not_allowed().into_response();
+            if let Some(allow) = allow {
+                replaced.headers_mut().insert(header::ALLOW, allow);
+            }
+            replaced
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::payload_too_large(DEFAULT_MAX_BODY_BYTES).into_response()
+        }
+        _ => response,
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        tracing::warn!(%err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(serve_connection(stream, peer, tls.clone(), router.clone(), shutdown.clone()));
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let kill = Arc::new(Notify::new());
+    let info = ConnectionInfo {
+        peer,
+        kill: kill.clone(),
+    };
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(info.clone());
+        router.clone().oneshot(request.map(Body::new))
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    match tls {
+        None => {
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                result = connection => {
+                    if let Err(err) = result { tracing::debug!(%err, %peer, "connection ended with an error"); }
+                }
+                _ = kill.notified() => tracing::debug!(%peer, "connection dropped (injected fault)"),
+                _ = shutdown.changed() => {}
+            }
+        }
+        Some(acceptor) => {
+            let stream = tokio::select! {
+                accepted = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)) => match accepted {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(err)) => { tracing::debug!(%err, %peer, "TLS handshake failed"); return; }
+                    Err(_) => return,
+                },
+                _ = shutdown.changed() => return,
+            };
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                result = connection => {
+                    if let Err(err) = result { tracing::debug!(%err, %peer, "connection ended with an error"); }
+                }
+                _ = kill.notified() => tracing::debug!(%peer, "connection dropped (injected fault)"),
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
