@@ -19,7 +19,7 @@ use super::error::{diagnostic, ResourceError};
 use super::state::{IntegrationPrivate, IntegrationState};
 use super::ClientSlot;
 use crate::integrations::Integration;
-use crate::settings_schema::{SettingsSchema, Violation};
+use crate::settings_schema::SettingsSchema;
 
 /// The schema version of every integration resource: the official provider's, so its states
 /// load without an upgrade.
@@ -159,8 +159,10 @@ impl<I: Integration> IntegrationResource<I> {
         })
     }
 
-    fn report_violations(&self, diags: &mut Diagnostics, violations: Vec<Violation>) {
-        for v in violations {
+    /// Judges the configuration against the integration's schema; unknown values are skipped.
+    fn validate_config(&self, diags: &mut Diagnostics, config: &IntegrationState) {
+        let (instance, unknown) = config.to_validation_instance();
+        for v in self.settings.validate(&instance, &unknown) {
             let mut path = AttributePath::new(v.attribute.clone());
             if let Some(i) = v.index {
                 path = path.index(i);
@@ -259,8 +261,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        let (instance, unknown) = config.to_validation_instance();
-        self.report_violations(diags, self.settings.validate(&instance, &unknown));
+        self.validate_config(diags, &config);
         Some(())
     }
 
@@ -301,11 +302,13 @@ impl<I: Integration> Resource for IntegrationResource<I> {
 
     async fn plan_create<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
+        config_state: Self::State<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        // Values unknown at validation may be known now (Terraform plans again during apply).
+        self.validate_config(diags, &config_state);
         let mut planned = proposed_state;
         planned.id = Value::Unknown;
         planned.created_at = Value::Unknown;
@@ -320,13 +323,14 @@ impl<I: Integration> Resource for IntegrationResource<I> {
 
     async fn plan_update<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         prior_state: Self::State<'a>,
         proposed_state: Self::State<'a>,
         config_state: Self::State<'a>,
         prior_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        self.validate_config(diags, &config_state);
         let mut planned = proposed_state;
         planned.fill_settings(self.settings.fields());
         if planned.app_id != prior_state.app_id {
