@@ -1,1 +1,16 @@
+//! Acceptance tests: the real `terraform` CLI drives the freshly built provider against the
+//! simulator (`c1-sim`), one working directory and one simulator per test.
 
+mod harness;
+
+mod auth;
+mod delegated;
+mod drift;
+mod faults;
+mod import;
+mod install;
+mod lifecycle;
+mod logging;
+mod scale;
+mod state_migration;
+mod validation;

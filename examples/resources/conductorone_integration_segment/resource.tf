@@ -1,0 +1,5 @@
+resource "conductorone_integration_segment" "example" {
+  app_id               = "2abcAPPID"
+  user_ids             = ["2abcUSERID"]
+  segment_access_token = var.segment_access_token
+}

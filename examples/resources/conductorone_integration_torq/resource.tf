@@ -1,0 +1,6 @@
+resource "conductorone_integration_torq" "example" {
+  app_id             = "2abcAPPID"
+  user_ids           = ["2abcUSERID"]
+  torq_client_id     = "c1-provisioning"
+  torq_client_secret = var.torq_client_secret
+}

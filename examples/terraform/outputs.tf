@@ -1,0 +1,26 @@
+output "twingate_connector" {
+  description = "The Twingate connector: id and when C1 created it."
+  value = {
+    id         = conductorone_integration_twingate.network.id
+    app_id     = conductorone_integration_twingate.network.app_id
+    created_at = conductorone_integration_twingate.network.created_at
+  }
+}
+
+output "torq_connector" {
+  description = "The Torq connector: id and when C1 created it."
+  value = {
+    id         = conductorone_integration_torq.automation.id
+    app_id     = conductorone_integration_torq.automation.app_id
+    created_at = conductorone_integration_torq.automation.created_at
+  }
+}
+
+output "segment_connector" {
+  description = "The Segment connector: id and when C1 created it."
+  value = {
+    id         = conductorone_integration_segment.analytics.id
+    app_id     = conductorone_integration_segment.analytics.app_id
+    created_at = conductorone_integration_segment.analytics.created_at
+  }
+}

@@ -1,0 +1,967 @@
+//! Test harness: the simulator as a child process with its admin API, and a Terraform working
+//! directory that runs the real `terraform` CLI against it with the freshly built provider.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// Catalog ids of the three integrations (see shared/c1-api/README.md).
+pub const TWINGATE_CATALOG: &str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
+pub const TORQ_CATALOG: &str = "2dYadq89kbCyS23tPrCs4dfmqJr";
+pub const SEGMENT_CATALOG: &str = "2YuQMfugzij8vRI4FGkYNcMxgOe";
+
+/// The provider version the filesystem mirror advertises (the workspace version).
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Paths of the binaries every test shares; resolved (and the Terraform version printed) once.
+pub struct Bins {
+    pub provider: PathBuf,
+    pub sim: PathBuf,
+    pub terraform: PathBuf,
+    pub terraform_version: String,
+}
+
+pub fn bins() -> &'static Bins {
+    static BINS: OnceLock<Bins> = OnceLock::new();
+    BINS.get_or_init(|| {
+        let provider = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-conductorone"));
+        let sim = std::env::var_os("C1_SIM_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| provider.with_file_name("c1-sim"));
+        if !sim.exists() {
+            // `make test` builds the whole workspace first; a bare `cargo test` may not have.
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "c1-sim"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build -p c1-sim");
+            assert!(status.success(), "cargo build -p c1-sim failed");
+        }
+        assert!(
+            sim.exists(),
+            "simulator binary not found at {}",
+            sim.display()
+        );
+        let terraform = find_terraform();
+        let out = Command::new(&terraform)
+            .args(["version", "-json"])
+            .env("TF_CLI_CONFIG_FILE", "/dev/null")
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap_or_else(|e| panic!("run {} version: {e}", terraform.display()));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "terraform version -json: {e}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        let terraform_version = v["terraform_version"].as_str().unwrap_or("?").to_string();
+        // Written to the process's stderr directly so the test runner does not capture it.
+        let _ = writeln!(
+            std::io::stderr(),
+            "acceptance: Terraform {terraform_version} ({}), provider {}, simulator {}",
+            terraform.display(),
+            provider.display(),
+            sim.display()
+        );
+        Bins {
+            provider,
+            sim,
+            terraform,
+            terraform_version,
+        }
+    })
+}
+
+/// `C1_TEST_TERRAFORM` (set by the Makefile), else `terraform` on PATH, else the pinned one
+/// that `make tools/bin/terraform` installs.
+fn find_terraform() -> PathBuf {
+    if let Some(p) = std::env::var_os("C1_TEST_TERRAFORM").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let cand = dir.join("terraform");
+            if cand.is_file() {
+                return cand;
+            }
+        }
+    }
+    let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bin/terraform");
+    assert!(
+        pinned.exists(),
+        "no terraform on PATH and {} missing: run `make tools/bin/terraform`",
+        pinned.display()
+    );
+    pinned
+}
+
+/// A scratch directory under the system temp dir, removed on drop unless the test failed.
+pub struct Scratch {
+    pub path: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!(
+            "c1-acc-{}-{}-{n}",
+            std::process::id(),
+            name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create scratch dir");
+        Scratch { path }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "acceptance: kept {} for inspection",
+                self.path.display()
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
+/// Credentials minted by the simulator.
+#[derive(Clone, Debug)]
+pub struct Creds {
+    pub client_id: String,
+    pub client_secret: String,
+    pub user_id: String,
+}
+
+/// Options for starting a simulator.
+#[derive(Clone, Debug)]
+pub struct SimOpts {
+    pub apps: Vec<String>,
+    pub token_ttl_secs: Option<u64>,
+    pub static_token: Option<String>,
+    pub sync_delay_ms: u64,
+    pub extra: Vec<String>,
+}
+
+impl Default for SimOpts {
+    fn default() -> Self {
+        SimOpts {
+            apps: vec!["app1".into(), "app2".into(), "app3".into()],
+            token_ttl_secs: None,
+            static_token: None,
+            sync_delay_ms: 0,
+            extra: vec![],
+        }
+    }
+}
+
+/// One entry of the simulator's request log.
+#[derive(Clone, Debug)]
+pub struct Req {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub client_id: Option<String>,
+}
+
+/// What a logged request did, derived from its method and path (the API's own routes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Op {
+    Token,
+    CreateConfigured,
+    CreateDelegated,
+    Get,
+    List,
+    UpdateConfig,
+    UpdateDelegated,
+    Delete,
+    Other,
+}
+
+impl Req {
+    pub fn op(&self) -> Op {
+        if self.path.starts_with("/auth/v1/token") {
+            return Op::Token;
+        }
+        let segs: Vec<&str> = self
+            .path
+            .trim_start_matches("/api/v1/")
+            .split('/')
+            .collect();
+        if !self.path.starts_with("/api/v1/apps/") || segs.len() < 3 || segs[2] != "connectors" {
+            return Op::Other;
+        }
+        match (self.method.as_str(), &segs[3..]) {
+            ("POST", ["create"]) => Op::CreateConfigured,
+            ("POST", []) => Op::CreateDelegated,
+            ("GET", []) => Op::List,
+            ("GET", [_]) => Op::Get,
+            ("POST", [_]) => Op::UpdateConfig,
+            ("POST", [_, "delegated"]) => Op::UpdateDelegated,
+            ("DELETE", [_]) => Op::Delete,
+            _ => Op::Other,
+        }
+    }
+
+    /// The app id in a connector path.
+    pub fn app(&self) -> Option<&str> {
+        self.path
+            .strip_prefix("/api/v1/apps/")
+            .and_then(|r| r.split('/').next())
+    }
+
+    pub fn is_connector_call(&self) -> bool {
+        self.path.starts_with("/api/v1/apps/")
+    }
+
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// A request log with helpers for counting operations.
+#[derive(Clone, Debug)]
+pub struct Log(pub Vec<Req>);
+
+impl Log {
+    /// Calls of `op`, whatever their answer.
+    pub fn count(&self, op: Op) -> usize {
+        self.0.iter().filter(|r| r.op() == op).count()
+    }
+    /// Calls of `op` that succeeded (2xx).
+    pub fn ok(&self, op: Op) -> usize {
+        self.0.iter().filter(|r| r.op() == op && r.ok()).count()
+    }
+    pub fn connector_calls(&self) -> usize {
+        self.0.iter().filter(|r| r.is_connector_call()).count()
+    }
+    /// Successful calls that change something (creates, updates, deletes).
+    pub fn writes(&self) -> usize {
+        use Op::*;
+        self.0
+            .iter()
+            .filter(|r| {
+                r.ok()
+                    && matches!(
+                        r.op(),
+                        CreateConfigured
+                            | CreateDelegated
+                            | UpdateConfig
+                            | UpdateDelegated
+                            | Delete
+                    )
+            })
+            .count()
+    }
+    pub fn with_status(&self, status: u16) -> usize {
+        self.0.iter().filter(|r| r.status == status).count()
+    }
+    /// A compact rendering for assertion messages.
+    pub fn summary(&self) -> String {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for r in &self.0 {
+            *m.entry(format!("{:?} {}", r.op(), r.status)).or_default() += 1;
+        }
+        format!("{m:?}")
+    }
+}
+
+/// A running simulator, killed on drop.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+    pub dir: Scratch,
+    http: reqwest::Client,
+}
+
+impl Sim {
+    pub fn start(name: &str) -> Sim {
+        Sim::start_with(name, SimOpts::default())
+    }
+
+    pub fn start_with(name: &str, opts: SimOpts) -> Sim {
+        let b = bins();
+        let dir = Scratch::new(&format!("sim-{name}"));
+        let addr_file = dir.path.join("addr");
+        let clients = dir.path.join("clients.json");
+        let mut cmd = Command::new(&b.sim);
+        cmd.arg("serve")
+            .args(["--bind", "127.0.0.1", "--port", "0"])
+            .arg("--addr-file")
+            .arg(&addr_file)
+            .arg("--clients")
+            .arg(&clients)
+            .args(["--sync-delay-ms", &opts.sync_delay_ms.to_string()]);
+        if !opts.apps.is_empty() {
+            cmd.args(["--seed-apps", &opts.apps.join(",")]);
+        }
+        if let Some(ttl) = opts.token_ttl_secs {
+            cmd.args(["--token-ttl", &ttl.to_string()]);
+        }
+        if let Some(tok) = &opts.static_token {
+            cmd.args(["--static-token", tok]);
+        }
+        cmd.args(&opts.extra);
+        let log = std::fs::File::create(dir.path.join("sim.log")).expect("sim log");
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log);
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", b.sim.display()));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let url = loop {
+            if let Ok(s) = std::fs::read_to_string(&addr_file) {
+                let s = s.trim();
+                if !s.is_empty() {
+                    break s.trim_end_matches('/').to_string();
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(dir.path.join("sim.log")).unwrap_or_default();
+                panic!("simulator exited early ({status}):\n{log}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "simulator did not write its address file within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Sim {
+            child,
+            url,
+            dir,
+            http,
+        }
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{}", self.url, path);
+        let req = self.http.request(method.clone(), &url);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        runtime().block_on(async move {
+            let resp = req
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            assert!(
+                status.is_success(),
+                "{method} {url} answered {status}: {text}"
+            );
+            if text.trim().is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{method} {url}: not JSON ({e}): {text}"))
+            }
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        self.call(reqwest::Method::GET, path, None)
+    }
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        self.call(reqwest::Method::POST, path, Some(body))
+    }
+
+    /// Mint a fresh client (POST /_sim/clients).
+    pub fn mint(&self) -> Creds {
+        let v = self.post("/_sim/clients", json!({"name": "acceptance"}));
+        let s = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("mint: no {k} in {v}"))
+                .to_string()
+        };
+        Creds {
+            client_id: s("client_id"),
+            client_secret: s("client_secret"),
+            user_id: v["user_id"].as_str().unwrap_or_default().to_string(),
+        }
+    }
+
+    pub fn requests(&self) -> Log {
+        let v = self.get("/_sim/requests");
+        let arr = v
+            .as_array()
+            .cloned()
+            .or_else(|| v["requests"].as_array().cloned())
+            .unwrap_or_else(|| panic!("request log is not a list: {v}"));
+        Log(arr
+            .iter()
+            .map(|r| Req {
+                method: r["method"].as_str().unwrap_or_default().to_string(),
+                path: r["path"].as_str().unwrap_or_default().to_string(),
+                status: r["status"].as_u64().unwrap_or_default() as u16,
+                client_id: r["client_id"].as_str().map(str::to_string),
+            })
+            .collect())
+    }
+
+    pub fn clear_requests(&self) {
+        self.call(reqwest::Method::DELETE, "/_sim/requests", None);
+    }
+
+    /// Take the request log and clear it.
+    pub fn take_requests(&self) -> Log {
+        let log = self.requests();
+        self.clear_requests();
+        log
+    }
+
+    pub fn state(&self) -> Value {
+        self.get("/_sim/state")
+    }
+
+    /// Every live connector (not deleted), flattened from `/_sim/state`.
+    pub fn connectors(&self) -> Vec<Value> {
+        let st = self.state();
+        let mut out = vec![];
+        collect_connectors(&st, &mut out);
+        out.retain(|c| {
+            c.get("deletedAt").map(|d| d.is_null()).unwrap_or(true)
+                && c.get("deleted_at").map(|d| d.is_null()).unwrap_or(true)
+        });
+        out
+    }
+
+    pub fn connector(&self, id: &str) -> Option<Value> {
+        self.connectors().into_iter().find(|c| c["id"] == id)
+    }
+
+    pub fn set_faults(&self, faults: Value) {
+        self.call(reqwest::Method::PUT, "/_sim/faults", Some(faults));
+    }
+    pub fn clear_faults(&self) {
+        self.call(reqwest::Method::DELETE, "/_sim/faults", None);
+    }
+    pub fn expire_tokens(&self) {
+        self.post("/_sim/tokens/expire", json!({}));
+    }
+    pub fn delete_connector(&self, app: &str, id: &str) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/_sim/apps/{app}/connectors/{id}"),
+            None,
+        );
+    }
+    pub fn patch_connector(&self, app: &str, id: &str, body: Value) {
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/_sim/apps/{app}/connectors/{id}"),
+            Some(body),
+        );
+    }
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.dir.path.join("sim.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "acceptance: simulator log:\n{}",
+                tail(&self.log_text(), 4000)
+            );
+        }
+    }
+}
+
+/// Connectors found anywhere in the simulator's state document: objects with `id` and
+/// `catalogId` (the state groups them under apps; the exact nesting is the sim's choice).
+fn collect_connectors(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("catalogId") && m.contains_key("id") {
+                out.push(v.clone());
+                return;
+            }
+            for x in m.values() {
+                collect_connectors(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_connectors(x, out)),
+        _ => {}
+    }
+}
+
+/// A connector setting's value as the sim shows it (`config.configuration.<key>.stringValue`,
+/// or a flat `settings` map).
+pub fn setting(c: &Value, key: &str) -> Option<String> {
+    let cfg = &c["config"]["configuration"][key];
+    if let Some(s) = cfg["stringValue"].as_str() {
+        return Some(s.to_string());
+    }
+    if let Some(s) = cfg.as_str() {
+        return Some(s.to_string());
+    }
+    c["settings"][key].as_str().map(str::to_string)
+}
+
+pub fn user_ids(c: &Value) -> Vec<String> {
+    c["userIds"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn tail(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s;
+    }
+    let mut start = s.len() - n;
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
+}
+
+/// The result of one Terraform command.
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Assert the exit code, showing everything Terraform printed when it differs.
+    #[track_caller]
+    pub fn code(&self, want: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            want,
+            "terraform {} exited {} (want {want})\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            self.code,
+            tail(&self.stdout, 12000),
+            tail(&self.stderr, 12000)
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.all().contains(needle),
+            "terraform {}: output lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            tail(&self.stdout, 12000),
+            tail(&self.stderr, 12000)
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.all().contains(needle),
+            "terraform {}: output contains {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            tail(&self.stdout, 12000),
+            tail(&self.stderr, 12000)
+        );
+        self
+    }
+}
+
+/// How the CLI finds the provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Install {
+    /// `dev_overrides` pointing at the freshly built binary; no `terraform init`.
+    DevOverrides,
+    /// A filesystem mirror laid out like a registry, installed by `terraform init`.
+    FilesystemMirror,
+}
+
+/// A Terraform working directory with its own CLI config and environment.
+pub struct Tf {
+    pub dir: Scratch,
+    env: Vec<(String, String)>,
+}
+
+impl Tf {
+    /// A working directory whose provider talks to `sim` with `creds` through the
+    /// `CONDUCTORONE_*` environment variables.
+    pub fn new(name: &str, sim: &Sim, creds: &Creds) -> Tf {
+        let mut tf = Tf::bare(name, Install::DevOverrides);
+        tf.set_env("CONDUCTORONE_SERVER_URL", &sim.url);
+        tf.set_env("CONDUCTORONE_CLIENT_ID", &creds.client_id);
+        tf.set_env("CONDUCTORONE_CLIENT_SECRET", &creds.client_secret);
+        tf
+    }
+
+    /// A working directory with no provider credentials in its environment.
+    pub fn bare(name: &str, install: Install) -> Tf {
+        let b = bins();
+        let dir = Scratch::new(&format!("tf-{name}"));
+        let provider_dir = b.provider.parent().expect("provider dir");
+        let cli_config = match install {
+            Install::DevOverrides => format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"conductorone/conductorone\" = {}\n  }}\n  direct {{}}\n}}\n",
+                hcl_str(&provider_dir.to_string_lossy())
+            ),
+            Install::FilesystemMirror => {
+                let mirror = dir.path.join("mirror");
+                let pkg = mirror.join(format!(
+                    "registry.terraform.io/conductorone/conductorone/{PROVIDER_VERSION}/linux_amd64"
+                ));
+                std::fs::create_dir_all(&pkg).expect("mirror dir");
+                let dest = pkg.join(format!("terraform-provider-conductorone_v{PROVIDER_VERSION}"));
+                std::fs::copy(&b.provider, &dest).expect("copy provider into mirror");
+                format!(
+                    "provider_installation {{\n  filesystem_mirror {{\n    path    = {}\n    include = [\"registry.terraform.io/conductorone/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/conductorone/*\"]\n  }}\n}}\n",
+                    hcl_str(&mirror.to_string_lossy())
+                )
+            }
+        };
+        let cfg_path = dir.path.join("cli.tfrc");
+        std::fs::write(&cfg_path, cli_config).expect("write cli config");
+        let mut tf = Tf { dir, env: vec![] };
+        tf.set_env("TF_CLI_CONFIG_FILE", &cfg_path.to_string_lossy());
+        tf.set_env("TF_IN_AUTOMATION", "1");
+        tf.set_env("CHECKPOINT_DISABLE", "1");
+        tf.set_env("TF_INPUT", "0");
+        tf
+    }
+
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.env.retain(|(kk, _)| kk != k);
+        self.env.push((k.to_string(), v.to_string()));
+    }
+
+    pub fn remove_env(&mut self, k: &str) {
+        self.env.retain(|(kk, _)| kk != k);
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir.path
+    }
+
+    /// Write `main.tf` (the provider block is added unless the text has one).
+    pub fn write_main(&self, hcl: &str) {
+        self.write("main.tf", hcl);
+    }
+
+    pub fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.dir.path.join(file), text).expect("write tf file");
+    }
+
+    pub fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.dir.path.join(file))
+            .unwrap_or_else(|e| panic!("read {file}: {e}"))
+    }
+
+    /// Run `terraform <args>` in this directory; never panics on a non-zero exit.
+    pub fn run(&self, args: &[&str]) -> Out {
+        let b = bins();
+        let mut cmd = Command::new(&b.terraform);
+        cmd.args(args)
+            .current_dir(&self.dir.path)
+            .stdin(Stdio::null());
+        // Nothing from the developer's shell leaks in: no TF_* or CONDUCTORONE_* but ours.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            if k.starts_with("TF_") || k.starts_with("CONDUCTORONE_") {
+                cmd.env_remove(k.as_ref());
+            }
+        }
+        cmd.env_remove("TF_PLUGIN_CACHE_DIR");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", b.terraform.display()));
+        Out {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn init(&self) -> Out {
+        self.run(&["init", "-input=false", "-no-color"])
+    }
+
+    pub fn apply(&self) -> Out {
+        self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    pub fn apply_args(&self, extra: &[&str]) -> Out {
+        let mut args = vec!["apply", "-auto-approve", "-input=false", "-no-color"];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 1 error, 2 changes.
+    pub fn plan(&self) -> Out {
+        self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
+    }
+
+    pub fn destroy(&self) -> Out {
+        self.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `terraform show -json` of the state.
+    pub fn state_json(&self) -> Value {
+        let out = self.run(&["show", "-json", "-no-color"]);
+        out.code(0);
+        serde_json::from_str(&out.stdout).expect("show -json")
+    }
+
+    /// Every managed resource instance in the state: (address, values).
+    pub fn resources(&self) -> Vec<(String, Value)> {
+        let st = self.state_json();
+        let mut out = vec![];
+        if let Some(rs) = st["values"]["root_module"]["resources"].as_array() {
+            for r in rs {
+                out.push((
+                    r["address"].as_str().unwrap_or_default().to_string(),
+                    r["values"].clone(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// `plan -out` then `show -json` of that plan; panics unless the plan succeeds.
+    pub fn plan_json(&self, extra: &[&str]) -> (Out, Value) {
+        let mut args = vec!["plan", "-input=false", "-no-color", "-out=tfplan"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        out.code(0);
+        let show = self.run(&["show", "-json", "-no-color", "tfplan"]);
+        show.code(0);
+        let v = serde_json::from_str(&show.stdout).expect("plan json");
+        (out, v)
+    }
+
+    /// The state values of one resource address.
+    pub fn resource(&self, address: &str) -> Value {
+        self.resources()
+            .into_iter()
+            .find(|(a, _)| a == address)
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("{address} not in state"))
+    }
+}
+
+/// An HCL string literal.
+pub fn hcl_str(s: &str) -> String {
+    serde_json::to_string(s).expect("string literal")
+}
+
+/// An HCL list of strings.
+pub fn hcl_list(items: &[&str]) -> String {
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| hcl_str(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The three integrations, for tests that run over each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Twingate,
+    Torq,
+    Segment,
+}
+
+impl Kind {
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            Kind::Twingate => "conductorone_integration_twingate",
+            Kind::Torq => "conductorone_integration_torq",
+            Kind::Segment => "conductorone_integration_segment",
+        }
+    }
+    pub fn catalog_id(self) -> &'static str {
+        match self {
+            Kind::Twingate => TWINGATE_CATALOG,
+            Kind::Torq => TORQ_CATALOG,
+            Kind::Segment => SEGMENT_CATALOG,
+        }
+    }
+    /// Realistic settings: (attribute, value, secret?).
+    pub fn settings(self, variant: u8) -> Vec<(&'static str, String, bool)> {
+        match self {
+            Kind::Twingate => vec![
+                (
+                    "twingate_apikey",
+                    format!("tg-api-key-{variant}-SECRETVALUE"),
+                    true,
+                ),
+                (
+                    "twingate_domain",
+                    if variant == 0 {
+                        "acme".to_string()
+                    } else {
+                        format!("acme-{variant}")
+                    },
+                    false,
+                ),
+            ],
+            Kind::Torq => vec![
+                ("torq_client_id", format!("torq-client-{variant}"), false),
+                (
+                    "torq_client_secret",
+                    format!("torq-secret-{variant}-SECRETVALUE"),
+                    true,
+                ),
+            ],
+            Kind::Segment => vec![(
+                "segment_access_token",
+                format!("sgmt-token-{variant}-SECRETVALUE"),
+                true,
+            )],
+        }
+    }
+}
+
+/// A resource block. `settings` are (attribute, value) pairs; `user_ids` None leaves them unset.
+pub fn resource_block(
+    kind: Kind,
+    name: &str,
+    app_id: &str,
+    user_ids: Option<&[&str]>,
+    settings: &[(&str, String)],
+) -> String {
+    let mut s = format!(
+        "resource \"{}\" \"{name}\" {{\n  app_id = {}\n",
+        kind.resource_type(),
+        hcl_str(app_id)
+    );
+    if let Some(u) = user_ids {
+        s.push_str(&format!("  user_ids = {}\n", hcl_list(u)));
+    }
+    for (k, v) in settings {
+        s.push_str(&format!("  {k} = {}\n", hcl_str(v)));
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// `settings(variant)` without the secret flag.
+pub fn kv(kind: Kind, variant: u8) -> Vec<(&'static str, String)> {
+    kind.settings(variant)
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect()
+}
+
+/// The `terraform { required_providers }` block users write.
+pub fn required_providers() -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    conductorone = {{\n      source  = \"conductorone/conductorone\"\n      version = \"{PROVIDER_VERSION}\"\n    }}\n  }}\n}}\n"
+    )
+}
+
+/// A whole configuration: the `required_providers` block followed by `body`.
+pub fn config(body: &str) -> String {
+    format!("{}\n{body}", required_providers())
+}
+
+/// Assert that no secret in `secrets` appears in `text` (names `what` on failure, never the value).
+#[track_caller]
+pub fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
+    for (i, s) in secrets.iter().enumerate() {
+        assert!(!s.is_empty());
+        if let Some(pos) = text.find(s) {
+            let start = pos.saturating_sub(200);
+            let ctx = text[..pos].get(start..).unwrap_or_default();
+            panic!("secret #{i} appears in {what} after: {ctx:?}");
+        }
+    }
+}
+
+/// For each resource change in a JSON plan: (address, actions, attributes whose planned value
+/// differs from the prior one, whether it is an import).
+pub fn plan_changes(plan: &Value) -> Vec<(String, Vec<String>, Vec<String>, bool)> {
+    let mut out = vec![];
+    for rc in plan["resource_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let ch = &rc["change"];
+        let actions: Vec<String> = ch["actions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let before = ch["before"].as_object().cloned().unwrap_or_default();
+        let after = ch["after"].as_object().cloned().unwrap_or_default();
+        let unknown = ch["after_unknown"].as_object().cloned().unwrap_or_default();
+        let mut keys: Vec<String> = before.keys().chain(after.keys()).cloned().collect();
+        keys.sort();
+        keys.dedup();
+        let changed = keys
+            .into_iter()
+            .filter(|k| {
+                before.get(k) != after.get(k)
+                    || unknown.get(k).is_some_and(|u| u == &Value::Bool(true))
+            })
+            .collect();
+        out.push((
+            rc["address"].as_str().unwrap_or_default().to_string(),
+            actions,
+            changed,
+            !ch["importing"].is_null(),
+        ));
+    }
+    out
+}

@@ -1,0 +1,240 @@
+//! Scenario 3: import with `terraform import`, with an `import {}` block, and with
+//! `plan -generate-config-out`; afterwards the plan only asks for the secrets C1 never returns.
+
+use crate::harness::*;
+
+/// Create one connector of `kind` in app1 from a separate working directory; returns its id.
+fn existing(sim: &Sim, creds: &Creds, kind: Kind) -> String {
+    let setup = Tf::new(&format!("import-setup-{kind:?}"), sim, creds);
+    setup.write_main(&config(&resource_block(
+        kind,
+        "src",
+        "app1",
+        Some(&["u1", "u2"]),
+        &kv(kind, 0),
+    )));
+    setup.apply().code(0).contains("1 added");
+    let conns = sim.connectors();
+    assert_eq!(conns.len(), 1);
+    sim.clear_requests();
+    conns[0]["id"].as_str().unwrap().to_string()
+}
+
+fn secret_keys(kind: Kind) -> Vec<String> {
+    kind.settings(0)
+        .into_iter()
+        .filter(|(_, _, s)| *s)
+        .map(|(k, _, _)| k.to_string())
+        .collect()
+}
+
+fn import_cli(kind: Kind) {
+    let name = format!("import-cli-{kind:?}");
+    let sim = Sim::start(&name);
+    let creds = sim.mint();
+    let id = existing(&sim, &creds, kind);
+    let tf = Tf::new(&name, &sim, &creds);
+    let addr = format!("{}.imported", kind.resource_type());
+    tf.write_main(&config(&resource_block(
+        kind,
+        "imported",
+        "app1",
+        Some(&["u1", "u2"]),
+        &kv(kind, 0),
+    )));
+    let import_id = format!("app1/{id}");
+    tf.run(&["import", "-input=false", "-no-color", &addr, &import_id])
+        .code(0)
+        .contains("Import successful!");
+    let log = sim.take_requests();
+    assert!(log.ok(Op::Get) >= 1, "{}", log.summary());
+    assert_eq!(log.writes(), 0, "{}", log.summary());
+
+    let st = tf.resource(&addr);
+    assert_eq!(st["id"], id.as_str());
+    assert_eq!(st["app_id"], "app1");
+    assert_eq!(st["user_ids"], serde_json::json!(["u1", "u2"]));
+    for (k, v, secret) in kind.settings(0) {
+        if secret {
+            assert!(st[k].is_null(), "secret {k} is unknown after import: {st}");
+        } else {
+            assert_eq!(st[k], v.as_str(), "{k} read back on import");
+        }
+    }
+
+    // The plan asks only for the secrets.
+    let (out, plan) = tf.plan_json(&[]);
+    out.contains("Plan: 0 to add, 1 to change, 0 to destroy.");
+    let changes = plan_changes(&plan);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    let (a, actions, changed, _) = &changes[0];
+    assert_eq!(a, &addr);
+    assert_eq!(actions, &["update"]);
+    assert_eq!(changed, &secret_keys(kind), "only secrets change");
+
+    sim.clear_requests();
+    tf.apply()
+        .code(0)
+        .contains("Resources: 0 added, 1 changed, 0 destroyed.");
+    let log = sim.take_requests();
+    assert_eq!(log.ok(Op::UpdateConfig), 1, "{}", log.summary());
+    assert_eq!(log.writes(), 1, "{}", log.summary());
+    tf.plan().code(0).contains("No changes.");
+    assert_eq!(sim.connectors().len(), 1, "import created nothing new");
+}
+
+#[test]
+fn twingate_import_cli() {
+    import_cli(Kind::Twingate);
+}
+
+#[test]
+fn torq_import_cli() {
+    import_cli(Kind::Torq);
+}
+
+#[test]
+fn segment_import_cli() {
+    import_cli(Kind::Segment);
+}
+
+#[test]
+fn import_block() {
+    let sim = Sim::start("import-block");
+    let creds = sim.mint();
+    let id = existing(&sim, &creds, Kind::Torq);
+    let tf = Tf::new("import-block", &sim, &creds);
+    let body = format!(
+        "import {{\n  to = conductorone_integration_torq.q\n  id = \"app1/{id}\"\n}}\n\n{}",
+        resource_block(
+            Kind::Torq,
+            "q",
+            "app1",
+            Some(&["u1", "u2"]),
+            &kv(Kind::Torq, 0)
+        )
+    );
+    tf.write_main(&config(&body));
+    let (out, plan) = tf.plan_json(&[]);
+    out.contains("Plan: 1 to import, 0 to add, 1 to change, 0 to destroy.");
+    let changes = plan_changes(&plan);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(changes[0].3, "planned as an import: {changes:?}");
+    assert_eq!(changes[0].1, ["update"]);
+    assert_eq!(
+        changes[0].2,
+        ["torq_client_secret"],
+        "only the secret changes"
+    );
+    assert_eq!(sim.requests().writes(), 0, "plan writes nothing");
+
+    sim.clear_requests();
+    tf.apply()
+        .code(0)
+        .contains("Resources: 1 imported, 0 added, 1 changed, 0 destroyed.");
+    let log = sim.take_requests();
+    assert_eq!(log.ok(Op::UpdateConfig), 1, "{}", log.summary());
+    assert_eq!(log.writes(), 1, "{}", log.summary());
+    assert_eq!(
+        tf.resource("conductorone_integration_torq.q")["id"],
+        id.as_str()
+    );
+    tf.plan().code(0).contains("No changes.");
+    assert_eq!(sim.connectors().len(), 1);
+}
+
+#[test]
+fn import_block_generate_config() {
+    let sim = Sim::start("import-genconfig");
+    let creds = sim.mint();
+    let id = existing(&sim, &creds, Kind::Twingate);
+    let tf = Tf::new("import-genconfig", &sim, &creds);
+    tf.write_main(&config(&format!(
+        "import {{\n  to = conductorone_integration_twingate.t\n  id = \"app1/{id}\"\n}}\n"
+    )));
+    let out = tf.run(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ]);
+    let generated = tf.read("generated.tf");
+    assert!(
+        generated.contains("resource \"conductorone_integration_twingate\" \"t\""),
+        "{generated}"
+    );
+    assert!(generated.contains("app_id"), "{generated}");
+    assert!(generated.contains("\"app1\""), "{generated}");
+    assert!(
+        generated.contains("\"acme\""),
+        "domain read back: {generated}"
+    );
+    assert!(
+        generated.contains("\"u1\""),
+        "owners read back: {generated}"
+    );
+    // The secret is unknown to C1's reads: generated as null, and the plan says so.
+    assert!(
+        generated.contains("twingate_apikey") && generated.contains("null"),
+        "{generated}"
+    );
+    out.code(0)
+        .contains("Terraform has generated configuration and written it to generated.tf");
+    assert_eq!(sim.requests().writes(), 0, "plan writes nothing");
+
+    // The user fills in the secret; the plan imports and sets only that.
+    let filled: String = generated
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("twingate_apikey") {
+                "  twingate_apikey = \"tg-api-key-0-SECRETVALUE\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    tf.write("generated.tf", &filled);
+    let (out, plan) = tf.plan_json(&[]);
+    out.contains("Plan: 1 to import, 0 to add, 1 to change, 0 to destroy.");
+    let changes = plan_changes(&plan);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].2, ["twingate_apikey"], "only the secret changes");
+    sim.clear_requests();
+    tf.apply()
+        .code(0)
+        .contains("Resources: 1 imported, 0 added, 1 changed, 0 destroyed.");
+    assert_eq!(sim.take_requests().ok(Op::UpdateConfig), 1);
+    tf.plan().code(0).contains("No changes.");
+}
+
+#[test]
+fn import_unknown_id_fails_clearly() {
+    let sim = Sim::start("import-unknown");
+    let creds = sim.mint();
+    let tf = Tf::new("import-unknown", &sim, &creds);
+    tf.write_main(&config(&resource_block(
+        Kind::Segment,
+        "s",
+        "app1",
+        None,
+        &[],
+    )));
+    let out = tf.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "conductorone_integration_segment.s",
+        "app1/doesnotexist",
+    ]);
+    out.code(1).contains("doesnotexist");
+    let out = tf.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "conductorone_integration_segment.s",
+        "no-slash-here",
+    ]);
+    out.code(1).contains("app_id");
+    assert_eq!(sim.requests().writes(), 0);
+}

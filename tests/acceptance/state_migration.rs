@@ -1,0 +1,121 @@
+//! Switching from the official provider: a state written by the official provider v1.5.0
+//! (shared/c1-api/official-provider-v1.5.0.tfstate) is read, upgraded and planned with no changes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::harness::*;
+
+fn official_state() -> Value {
+    let candidates = [
+        std::env::var_os("C1_OFFICIAL_STATE").map(PathBuf::from),
+        Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/c1-api/official-provider-v1.5.0.tfstate"),
+        ),
+        Some(PathBuf::from(
+            "/work/shared/c1-api/official-provider-v1.5.0.tfstate",
+        )),
+    ];
+    for p in candidates.into_iter().flatten() {
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            return serde_json::from_str(&text).expect("official state is JSON");
+        }
+    }
+    panic!("official-provider-v1.5.0.tfstate not found beside the repository (shared/c1-api/)");
+}
+
+/// The configuration the official provider's user had for that state (secrets as recorded).
+const USER_CONFIG: &str = r#"
+resource "conductorone_integration_segment" "s" {
+  app_id               = "app2"
+  segment_access_token = "REDACTED-segment_access_token"
+}
+
+resource "conductorone_integration_torq" "q" {
+  app_id             = "app1"
+  torq_client_id     = "torq-cid"
+  torq_client_secret = "REDACTED-torq_client_secret"
+}
+
+resource "conductorone_integration_twingate" "delegated" {
+  app_id   = "app3"
+  user_ids = ["u9"]
+}
+
+resource "conductorone_integration_twingate" "t" {
+  app_id          = "app1"
+  user_ids        = ["u1", "u2"]
+  twingate_apikey = "REDACTED-twingate_apikey"
+  twingate_domain = "acme"
+}
+"#;
+
+#[test]
+fn official_provider_state_plans_clean() {
+    let sim = Sim::start("state-migration");
+    let creds = sim.mint();
+
+    // The connectors that state describes, as they exist in C1 (here: our simulator, which
+    // picks its own ids and timestamps; the state is rewritten to point at them).
+    let setup = Tf::new("state-migration-setup", &sim, &creds);
+    setup.write_main(&config(USER_CONFIG));
+    setup.apply().code(0).contains("4 added");
+    let created: BTreeMap<String, Value> = setup.resources().into_iter().collect();
+    assert_eq!(created.len(), 4);
+
+    let mut state = official_state();
+    // Terraform refuses state written by a newer Terraform than the one in use.
+    state["terraform_version"] = Value::String(bins().terraform_version.clone());
+    for r in state["resources"].as_array_mut().unwrap() {
+        let addr = format!(
+            "{}.{}",
+            r["type"].as_str().unwrap(),
+            r["name"].as_str().unwrap()
+        );
+        let ours = created
+            .get(&addr)
+            .unwrap_or_else(|| panic!("{addr} not created"));
+        assert_eq!(r["instances"][0]["schema_version"], 0);
+        let attrs = &mut r["instances"][0]["attributes"];
+        for k in ["id", "created_at", "updated_at"] {
+            attrs[k] = ours[k].clone();
+        }
+        // "user-default" stands for the owner C1 assigned when none was configured.
+        if attrs["user_ids"] == serde_json::json!(["user-default"]) {
+            attrs["user_ids"] = ours["user_ids"].clone();
+        }
+    }
+
+    let tf = Tf::new("state-migration", &sim, &creds);
+    tf.write_main(&config(USER_CONFIG));
+    tf.write(
+        "terraform.tfstate",
+        &serde_json::to_string_pretty(&state).unwrap(),
+    );
+    sim.clear_requests();
+    let out = tf.plan();
+    out.code(0).contains("No changes.");
+    let log = sim.take_requests();
+    assert_eq!(log.writes(), 0, "{}", log.summary());
+    assert_eq!(
+        log.ok(Op::Get),
+        4,
+        "each connector refreshed: {}",
+        log.summary()
+    );
+
+    // An apply writes the state in our schema; the plan stays clean.
+    tf.apply()
+        .code(0)
+        .contains("0 added, 0 changed, 0 destroyed");
+    assert_eq!(sim.take_requests().writes(), 0);
+    tf.plan().code(0).contains("No changes.");
+    let st = tf.resource("conductorone_integration_twingate.t");
+    assert_eq!(st["twingate_domain"], "acme");
+    assert_eq!(st["user_ids"], serde_json::json!(["u1", "u2"]));
+    let d = tf.resource("conductorone_integration_twingate.delegated");
+    assert!(d["twingate_apikey"].is_null() && d["twingate_domain"].is_null());
+}
