@@ -194,3 +194,121 @@ impl Provider for ConductorOneProvider {
         Some(register.resources)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use tf_provider::Resource;
+
+    /// Attribute name -> (constraint, sensitive) of a resource schema.
+    fn shape(schema: &Schema) -> BTreeMap<String, (String, bool)> {
+        schema
+            .block
+            .attributes
+            .iter()
+            .map(|(k, a)| (k.clone(), (format!("{:?}", a.constraint), a.sensitive)))
+            .collect()
+    }
+
+    fn expected(settings: &[(&str, bool)]) -> BTreeMap<String, (String, bool)> {
+        let mut m: BTreeMap<String, (String, bool)> = [
+            ("id", "Computed"),
+            ("app_id", "Required"),
+            ("user_ids", "OptionalComputed"),
+            ("created_at", "Computed"),
+            ("updated_at", "Computed"),
+            ("deleted_at", "Computed"),
+        ]
+        .into_iter()
+        .map(|(k, c)| (k.to_string(), (c.to_string(), false)))
+        .collect();
+        for (name, secret) in settings {
+            m.insert(name.to_string(), ("Optional".into(), *secret));
+        }
+        m
+    }
+
+    #[test]
+    fn resources_match_the_official_provider_attribute_for_attribute() {
+        let provider = ConductorOneProvider::new();
+        let mut diags = Diagnostics::default();
+        let resources = Provider::get_resources(&provider, &mut diags).unwrap();
+        let mut names: Vec<_> = resources.keys().cloned().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "integration_segment",
+                "integration_torq",
+                "integration_twingate"
+            ]
+        );
+        let cases = [
+            (
+                "integration_twingate",
+                vec![("twingate_apikey", true), ("twingate_domain", false)],
+            ),
+            (
+                "integration_torq",
+                vec![("torq_client_id", false), ("torq_client_secret", true)],
+            ),
+            ("integration_segment", vec![("segment_access_token", true)]),
+        ];
+        for (name, settings) in cases {
+            let schema = resources[name].schema(&mut diags).unwrap();
+            assert_eq!(
+                schema.version, 0,
+                "{name}: the official provider's schema version"
+            );
+            assert_eq!(shape(&schema), expected(&settings), "{name}");
+        }
+        assert!(diags.errors.is_empty());
+    }
+
+    #[test]
+    fn provider_block_marks_only_the_secret_sensitive() {
+        let schema =
+            Provider::schema(&ConductorOneProvider::new(), &mut Diagnostics::default()).unwrap();
+        let sensitive: Vec<_> = schema
+            .block
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.sensitive)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(sensitive, ["client_secret"]);
+        assert_eq!(schema.block.attributes.len(), 4);
+    }
+
+    /// A fourth integration is one declaration: its resource follows from it.
+    #[test]
+    fn a_new_integration_is_one_declaration() {
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct ExampleSettings {
+            /// Region of the example service.
+            example_region: Option<String>,
+            /// Token of the example service.
+            #[schemars(extend("writeOnly" = true))]
+            example_token: Option<String>,
+        }
+        struct Example;
+        impl Integration for Example {
+            type Settings = ExampleSettings;
+            const NAME: &'static str = "example";
+            const DISPLAY_NAME: &'static str = "Example";
+            const CATALOG_ID: &'static str = "2ExampleCatalogId0000000000";
+        }
+        let resource = IntegrationResource::<Example>::new(ClientSlot::default());
+        let schema = Resource::schema(&resource, &mut Diagnostics::default()).unwrap();
+        assert_eq!(
+            shape(&schema),
+            expected(&[("example_region", false), ("example_token", true)])
+        );
+        assert!(schema.block.attributes["example_region"]
+            .description
+            .content
+            .contains("Region of the example service."));
+    }
+}

@@ -149,3 +149,59 @@ impl std::fmt::Debug for IntegrationState {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn official_state() -> serde_json::Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/c1-api/official-provider-v1.5.0.tfstate"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the contract's state file"))
+            .unwrap()
+    }
+
+    #[test]
+    fn reads_every_instance_the_official_provider_wrote() {
+        for resource in official_state()["resources"].as_array().unwrap() {
+            let attrs = &resource["instances"][0]["attributes"];
+            let state: IntegrationState = serde_json::from_value(attrs.clone()).unwrap();
+            assert_eq!(
+                state.id.as_ref_option(),
+                attrs["id"].as_str().map(str::to_string).as_ref()
+            );
+            // Nothing lost or added on the way back out.
+            assert_eq!(
+                serde_json::to_value(&state).unwrap(),
+                *attrs,
+                "{}",
+                resource["type"]
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_values_survive_the_msgpack_round_trip() {
+        let mut state = IntegrationState {
+            id: Value::Unknown,
+            app_id: Value::Value("app1".into()),
+            user_ids: Value::Value(vec![Value::Value("u1".into()), Value::Unknown]),
+            ..Default::default()
+        };
+        state
+            .settings
+            .insert("twingate_apikey".into(), Value::Unknown);
+        state.settings.insert("twingate_domain".into(), Value::Null);
+        let bytes = rmp_serde::to_vec_named(&state).unwrap();
+        let back: IntegrationState = rmp_serde::from_slice(&bytes).unwrap();
+        assert!(back == state);
+        let (instance, unknown) = back.to_validation_instance();
+        assert_eq!(
+            unknown,
+            vec!["twingate_apikey".to_string(), "user_ids".to_string()]
+        );
+        assert_eq!(instance.keys().collect::<Vec<_>>(), vec!["app_id"]);
+    }
+}
