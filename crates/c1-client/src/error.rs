@@ -32,7 +32,9 @@ pub enum ClientError {
     Decode { operation: String, message: String },
     /// Transient failures kept happening until the retry budget ran out.
     #[error(
-        "{operation}: gave up after {attempts} attempts over {elapsed_secs:.1}s: last error {last}"
+        "{operation}: gave up after {attempts} attempt{} over {elapsed_secs:.1}s: last error {}",
+        if *attempts == 1 { "" } else { "s" },
+        last_text(last)
     )]
     GaveUp {
         operation: String,
@@ -46,6 +48,25 @@ pub enum ClientError {
     /// The HTTP client could not be set up (e.g. TLS roots).
     #[error("could not set up the HTTP client: {0}")]
     Setup(String),
+}
+
+/// The last error of a `GaveUp`, without repeating the operation.
+fn last_text(e: &ClientError) -> String {
+    match e {
+        ClientError::Api {
+            status,
+            code,
+            message,
+            ..
+        } => match code {
+            Some(c) => format!("HTTP {status} (code {c}): {message}"),
+            None => format!("HTTP {status}: {message}"),
+        },
+        ClientError::Transport { url, message, .. } => {
+            format!("could not reach C1 at {url}: {message}")
+        }
+        other => other.to_string(),
+    }
 }
 
 impl ClientError {
@@ -71,5 +92,46 @@ impl ClientError {
             ClientError::GaveUp { last, .. } => last.is_ambiguous(),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_well() {
+        let api = ClientError::Api {
+            operation: "read connector".into(),
+            status: 503,
+            code: Some(14),
+            message: "unavailable".into(),
+        };
+        assert_eq!(
+            api.to_string(),
+            "read connector: C1 answered HTTP 503 (code 14): unavailable"
+        );
+        let gave_up = ClientError::GaveUp {
+            operation: "read connector".into(),
+            attempts: 5,
+            elapsed_secs: 3.24,
+            last: Box::new(api),
+        };
+        assert_eq!(
+            gave_up.to_string(),
+            "read connector: gave up after 5 attempts over 3.2s: last error HTTP 503 (code 14): unavailable"
+        );
+        assert_eq!(gave_up.status(), Some(503));
+        assert!(!gave_up.is_not_found());
+        let one = ClientError::GaveUp {
+            operation: "x".into(),
+            attempts: 1,
+            elapsed_secs: 0.0,
+            last: Box::new(ClientError::Decode {
+                operation: "x".into(),
+                message: "m".into(),
+            }),
+        };
+        assert!(one.to_string().contains("after 1 attempt over"), "{one}");
     }
 }
