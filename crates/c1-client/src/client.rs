@@ -90,6 +90,9 @@ impl ConnectorClient {
                 cfg.base_url
             )));
         }
+        if cfg.base_url.scheme() == "https" {
+            check_custom_ca_env()?;
+        }
         let http = reqwest::Client::builder()
             .user_agent(cfg.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none())
@@ -645,6 +648,42 @@ mod bytes_like {
             &self.0
         }
     }
+}
+
+/// reqwest (rustls-native-certs) uses only the certificates named by `SSL_CERT_FILE` /
+/// `SSL_CERT_DIR` when either is set; if none load, every TLS handshake would fail with an
+/// obscure "unknown issuer". Say what is wrong instead.
+fn check_custom_ca_env() -> Result<(), ClientError> {
+    let named: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .filter_map(|k| std::env::var_os(k).map(|v| format!("{k}={}", v.to_string_lossy())))
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let loaded = rustls_native_certs::load_native_certs();
+    let errors: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
+    if loaded.certs.is_empty() {
+        return Err(ClientError::Setup(format!(
+            "no CA certificates could be loaded from {} (these replace the system trust store; \
+             point them at PEM files with your CA certificates or unset them){}",
+            named.join(" and "),
+            if errors.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", errors.join("; "))
+            }
+        )));
+    }
+    if !errors.is_empty() {
+        tracing::warn!(
+            sources = %named.join(" "),
+            loaded = loaded.certs.len(),
+            errors = %errors.join("; "),
+            "some CA certificates could not be loaded"
+        );
+    }
+    Ok(())
 }
 
 fn join(base: &Url, segs: &[&str]) -> Url {
