@@ -926,7 +926,8 @@ pub fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
 }
 
 /// For each resource change in a JSON plan: (address, actions, attributes whose planned value
-/// differs from the prior one, whether it is an import).
+/// is known and differs from the prior one, whether it is an import). Computed attributes that
+/// become unknown (`updated_at` on an update) are not counted: they are not the user's to set.
 pub fn plan_changes(plan: &Value) -> Vec<(String, Vec<String>, Vec<String>, bool)> {
     let mut out = vec![];
     for rc in plan["resource_changes"]
@@ -952,8 +953,8 @@ pub fn plan_changes(plan: &Value) -> Vec<(String, Vec<String>, Vec<String>, bool
         let changed = keys
             .into_iter()
             .filter(|k| {
-                before.get(k) != after.get(k)
-                    || unknown.get(k).is_some_and(|u| u == &Value::Bool(true))
+                let is_unknown = unknown.get(k) == Some(&Value::Bool(true));
+                !is_unknown && before.get(k) != after.get(k)
             })
             .collect();
         out.push((

@@ -143,14 +143,15 @@ fn import_block() {
     assert_eq!(sim.connectors().len(), 1);
 }
 
-#[test]
-fn import_block_generate_config() {
-    let sim = Sim::start("import-genconfig");
+/// Plan with only an `import {}` block and `-generate-config-out`.
+fn generate(name: &str, kind: Kind) -> (Sim, Tf, String, Out) {
+    let sim = Sim::start(name);
     let creds = sim.mint();
-    let id = existing(&sim, &creds, Kind::Twingate);
-    let tf = Tf::new("import-genconfig", &sim, &creds);
+    let id = existing(&sim, &creds, kind);
+    let tf = Tf::new(name, &sim, &creds);
     tf.write_main(&config(&format!(
-        "import {{\n  to = conductorone_integration_twingate.t\n  id = \"app1/{id}\"\n}}\n"
+        "import {{\n  to = {}.g\n  id = \"app1/{id}\"\n}}\n",
+        kind.resource_type()
     )));
     let out = tf.run(&[
         "plan",
@@ -160,37 +161,45 @@ fn import_block_generate_config() {
     ]);
     let generated = tf.read("generated.tf");
     assert!(
-        generated.contains("resource \"conductorone_integration_twingate\" \"t\""),
+        generated.contains(&format!("resource \"{}\" \"g\"", kind.resource_type())),
         "{generated}"
     );
     assert!(generated.contains("app_id"), "{generated}");
     assert!(generated.contains("\"app1\""), "{generated}");
     assert!(
-        generated.contains("\"acme\""),
-        "domain read back: {generated}"
-    );
-    assert!(
         generated.contains("\"u1\""),
         "owners read back: {generated}"
     );
-    // The secret is unknown to C1's reads: generated as null, and the plan says so.
-    assert!(
-        generated.contains("twingate_apikey") && generated.contains("null"),
-        "{generated}"
-    );
-    out.code(0)
-        .contains("Terraform has generated configuration and written it to generated.tf");
+    for (k, v, secret) in kind.settings(0) {
+        let line = generated
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{k} ")))
+            .unwrap_or_else(|| panic!("{k} missing from {generated}"));
+        if secret {
+            assert!(
+                line.contains("null"),
+                "secret {k} is generated as null: {line}"
+            );
+        } else {
+            assert!(line.contains(&hcl_str(&v)), "{k} read back: {line}");
+        }
+    }
     assert_eq!(sim.requests().writes(), 0, "plan writes nothing");
+    (sim, tf, generated, out)
+}
 
-    // The user fills in the secret; the plan imports and sets only that.
+/// The user fills in the secrets of a generated configuration; the plan then imports and sets
+/// only those, and after apply the plan is clean.
+fn fill_secrets_and_apply(sim: &Sim, tf: &Tf, kind: Kind, generated: &str) {
     let filled: String = generated
         .lines()
         .map(|l| {
-            if l.trim_start().starts_with("twingate_apikey") {
-                "  twingate_apikey = \"tg-api-key-0-SECRETVALUE\"".to_string()
-            } else {
-                l.to_string()
+            for (k, v, secret) in kind.settings(0) {
+                if secret && l.trim_start().starts_with(&format!("{k} ")) {
+                    return format!("  {k} = {}", hcl_str(&v));
+                }
             }
+            l.to_string()
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -199,13 +208,39 @@ fn import_block_generate_config() {
     out.contains("Plan: 1 to import, 0 to add, 1 to change, 0 to destroy.");
     let changes = plan_changes(&plan);
     assert_eq!(changes.len(), 1, "{changes:?}");
-    assert_eq!(changes[0].2, ["twingate_apikey"], "only the secret changes");
+    assert_eq!(changes[0].2, secret_keys(kind), "only the secrets change");
     sim.clear_requests();
     tf.apply()
         .code(0)
         .contains("Resources: 1 imported, 0 added, 1 changed, 0 destroyed.");
-    assert_eq!(sim.take_requests().ok(Op::UpdateConfig), 1);
+    let log = sim.take_requests();
+    assert_eq!(log.ok(Op::UpdateConfig), 1, "{}", log.summary());
+    assert_eq!(log.writes(), 1, "{}", log.summary());
     tf.plan().code(0).contains("No changes.");
+    assert_eq!(sim.connectors().len(), 1);
+}
+
+/// Segment's only setting is a secret: the generated configuration is valid as it is (the
+/// import plans with no change), and setting the token later is an update.
+#[test]
+fn generate_config_segment() {
+    let (sim, tf, generated, out) = generate("import-genconfig-segment", Kind::Segment);
+    out.code(0)
+        .contains("(config will be generated)")
+        .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.");
+    fill_secrets_and_apply(&sim, &tf, Kind::Segment, &generated);
+}
+
+/// Twingate's domain is read back but its API key is not: the generated configuration has the
+/// domain without the key, which the plan rejects by naming exactly the secret to set.
+#[test]
+fn generate_config_twingate_names_the_secret_to_set() {
+    let (sim, tf, generated, out) = generate("import-genconfig-twingate", Kind::Twingate);
+    out.code(1)
+        .contains("Error")
+        .contains("twingate_apikey")
+        .contains("generated.tf");
+    fill_secrets_and_apply(&sim, &tf, Kind::Twingate, &generated);
 }
 
 #[test]
