@@ -117,7 +117,12 @@ pub fn read_clients_file(path: &Path) -> Result<Vec<ClientRecord>, CredentialsEr
 }
 
 /// Adds `record` to the clients file (written to a temporary file, then renamed into place).
+/// Concurrent appenders (e.g. parallel test setups) are serialised by a `<FILE>.lock` file.
 pub fn append_to_clients_file(path: &Path, record: &ClientRecord) -> Result<(), CredentialsError> {
+    let _lock = FileLock::acquire(path).map_err(|source| CredentialsError::Write {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut clients = read_clients_file(path)?;
     clients.retain(|c| c.client_id != record.client_id);
     clients.push(record.clone());
@@ -126,6 +131,42 @@ pub fn append_to_clients_file(path: &Path, record: &ClientRecord) -> Result<(), 
         path: path.to_owned(),
         source,
     })
+}
+
+/// An exclusive `<FILE>.lock` beside a file, removed on drop. A lock older than a few seconds
+/// is taken to be left over by a crashed process and taken over.
+struct FileLock(PathBuf);
+
+impl FileLock {
+    fn acquire(path: &Path) -> std::io::Result<Self> {
+        let mut lock_name = path.as_os_str().to_owned();
+        lock_name.push(".lock");
+        let lock_path = PathBuf::from(lock_name);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock_path)
+            {
+                Ok(_) => return Ok(Self(lock_path)),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if std::time::Instant::now() >= deadline {
+                        // Stale: its owner is gone. Take it over.
+                        return Ok(Self(lock_path));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Writes `bytes` to a sibling temporary file and renames it over `path`.
@@ -169,5 +210,24 @@ mod tests {
             .unwrap();
         let key = SigningKey::from_bytes(&d);
         assert_eq!(key.verifying_key(), record.verifying_key().unwrap());
+    }
+
+    #[test]
+    fn parallel_appends_keep_every_client() {
+        let dir = std::env::temp_dir().join(format!("c1-sim-append-{}", ids::random_base62(8)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("clients.json");
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let file = file.clone();
+                std::thread::spawn(move || {
+                    let (record, _) = mint("p", "sim");
+                    append_to_clients_file(&file, &record).unwrap();
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(read_clients_file(&file).unwrap().len(), 8);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
