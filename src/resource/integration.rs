@@ -159,6 +159,25 @@ impl<I: Integration> IntegrationResource<I> {
         })
     }
 
+    /// The plan for a connector about to be created: what C1 assigns is unknown until then.
+    fn plan_new_connector(
+        &self,
+        proposed: IntegrationState,
+        config: &IntegrationState,
+    ) -> IntegrationState {
+        let mut planned = proposed;
+        planned.id = Value::Unknown;
+        planned.created_at = Value::Unknown;
+        planned.updated_at = Value::Unknown;
+        planned.deleted_at = Value::Null;
+        if config.user_ids.is_null() {
+            // C1 picks the owners (the calling user) when none are given.
+            planned.user_ids = Value::Unknown;
+        }
+        planned.fill_settings(self.settings.fields());
+        planned
+    }
+
     /// Judges the configuration against the integration's schema; unknown values are skipped.
     fn validate_config(&self, diags: &mut Diagnostics, config: &IntegrationState) {
         let (instance, unknown) = config.to_validation_instance();
@@ -309,16 +328,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         // Values unknown at validation may be known now (Terraform plans again during apply).
         self.validate_config(diags, &config_state);
-        let mut planned = proposed_state;
-        planned.id = Value::Unknown;
-        planned.created_at = Value::Unknown;
-        planned.updated_at = Value::Unknown;
-        planned.deleted_at = Value::Null;
-        if planned.user_ids.is_null() {
-            planned.user_ids = Value::Unknown;
-        }
-        planned.fill_settings(self.settings.fields());
-        Some((planned, None))
+        Some((self.plan_new_connector(proposed_state, &config_state), None))
     }
 
     async fn plan_update<'a>(
@@ -335,13 +345,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         planned.fill_settings(self.settings.fields());
         if planned.app_id != prior_state.app_id {
             // A connector cannot move between apps: replace it.
-            planned.id = Value::Unknown;
-            planned.created_at = Value::Unknown;
-            planned.updated_at = Value::Unknown;
-            planned.deleted_at = Value::Null;
-            if config_state.user_ids.is_null() {
-                planned.user_ids = Value::Unknown;
-            }
+            let planned = self.plan_new_connector(planned, &config_state);
             return Some((
                 planned,
                 prior_private_state,
