@@ -162,7 +162,7 @@ async fn malformed_token_requests_are_400() {
 
 #[tokio::test]
 async fn api_calls_need_a_live_bearer_token() {
-    let sim = Sim::start_with(options_with_token_ttl(1)).await;
+    let sim = Sim::start_with(options_with_token_ttl(2)).await;
     let path = format!("/api/v1/apps/{APP}/connectors");
     let client = sim.login().await;
 
@@ -184,7 +184,7 @@ async fn api_calls_need_a_live_bearer_token() {
         client.call(Method::GET, &path, None, None).await.status,
         200
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     let expired = client.call(Method::GET, &path, None, None).await;
     assert_eq!(expired.status, 401);
     assert!(expired.body["message"]
