@@ -77,7 +77,10 @@ unset TF_PLUGIN_CACHE_DIR TF_LOG TF_LOG_PATH CONDUCTORONE_ACCESS_TOKEN CONDUCTOR
 export CONDUCTORONE_SERVER_URL=$SERVER_URL
 export CONDUCTORONE_CLIENT_ID=$CLIENT_ID
 export CONDUCTORONE_CLIENT_SECRET=$CLIENT_SECRET
-tf() { "$TERRAFORM" -chdir="$DEMO/work" "$@"; }
+# Colour on a terminal, plain text in logs.
+COLOR=()
+[ -t 1 ] || COLOR=(-no-color)
+tf() { local cmd=$1; shift; "$TERRAFORM" -chdir="$DEMO/work" "$cmd" "${COLOR[@]}" "$@"; }
 
 "$TERRAFORM" version | head -1
 
