@@ -697,13 +697,21 @@ impl Tf {
             .unwrap_or_else(|e| panic!("read {file}: {e}"))
     }
 
-    /// Run `terraform <args>` in this directory; never panics on a non-zero exit.
+    /// Run `terraform <args>` in this directory; never panics on a non-zero exit. A command
+    /// still running after `TF_COMMAND_TIMEOUT` is killed and the test fails with its output.
     pub fn run(&self, args: &[&str]) -> Out {
+        const TF_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
         let b = bins();
+        let n = SEQ.fetch_add(1, Ordering::SeqCst);
+        let out_path = self.dir.path.join(format!(".tf-{n}.stdout"));
+        let err_path = self.dir.path.join(format!(".tf-{n}.stderr"));
         let mut cmd = Command::new(&b.terraform);
         cmd.args(args)
             .current_dir(&self.dir.path)
-            .stdin(Stdio::null());
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+            .stderr(std::fs::File::create(&err_path).expect("stderr file"));
         // Nothing from the developer's shell leaks in: no TF_* or CONDUCTORONE_* but ours.
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
@@ -711,19 +719,43 @@ impl Tf {
                 cmd.env_remove(k.as_ref());
             }
         }
-        cmd.env_remove("TF_PLUGIN_CACHE_DIR");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let out = cmd
-            .output()
+        let mut child = cmd
+            .spawn()
             .unwrap_or_else(|e| panic!("run {}: {e}", b.terraform.display()));
-        Out {
+        let deadline = Instant::now() + TF_COMMAND_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for terraform") {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        };
+        let read = |p: &Path| {
+            let text = String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+            let _ = std::fs::remove_file(p);
+            text
+        };
+        let out = Out {
             args: args.iter().map(|s| s.to_string()).collect(),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            code: status.and_then(|s| s.code()).unwrap_or(-1),
+            stdout: read(&out_path),
+            stderr: read(&err_path),
+        };
+        assert!(
+            status.is_some(),
+            "terraform {} still running after {TF_COMMAND_TIMEOUT:?}: killed\n--- stdout\n{}\n--- stderr\n{}",
+            args.join(" "),
+            tail(&out.stdout, 12000),
+            tail(&out.stderr, 12000)
+        );
+        out
     }
 
     pub fn init(&self) -> Out {
