@@ -548,7 +548,9 @@ impl ConnectorClient {
                 }
                 Err(e) => {
                     let duration_ms = t0.elapsed().as_millis() as u64;
-                    let failure = if e.is_connect() {
+                    let failure = if is_certificate_error(&e) {
+                        AttemptFailure::Certificate
+                    } else if e.is_connect() {
                         AttemptFailure::Connect
                     } else {
                         AttemptFailure::AfterSend
@@ -567,6 +569,7 @@ impl ConnectorClient {
             let reason = match failure {
                 AttemptFailure::Connect => "connection failed".to_string(),
                 AttemptFailure::AfterSend => "connection broken or timed out".to_string(),
+                AttemptFailure::Certificate => "certificate not trusted".to_string(),
                 AttemptFailure::Status(s) => format!("HTTP {s}"),
             };
             let decision = decide(kind, failure);
@@ -631,10 +634,17 @@ impl ConnectorClient {
     fn transport_err(&self, op: &str, url: &Url, e: &reqwest::Error) -> ClientError {
         let mut shown = url.clone();
         shown.set_query(None);
+        let mut message = error_chain(e);
+        if is_certificate_error(e) {
+            message.push_str(
+                ". The server's TLS certificate is not trusted: if your organisation uses its own \
+                 certificate authority, point SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR at it",
+            );
+        }
         ClientError::Transport {
             operation: op.to_string(),
             url: shown.to_string(),
-            message: error_chain(e),
+            message,
         }
     }
 }
@@ -780,6 +790,26 @@ fn inner_text(err: &ClientError) -> String {
 }
 
 /// An error and its sources, joined: reqwest hides the useful part (e.g. "connection refused").
+/// True when the TLS handshake rejected the server's certificate (unknown issuer, expired,
+/// wrong name, ...): a configuration problem, not a transient one.
+fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(rustls::Error::InvalidCertificate(_)) = err.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        // io::Error's `source` skips the error it wraps (tokio-rustls wraps rustls errors, and
+        // the connector wraps those again): step into it instead.
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    false
+}
+
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut src = e.source();
@@ -792,4 +822,30 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         src = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_untrusted_certificate_is_recognised_through_the_connector_wrapping() {
+        // The shape reqwest produces: io::Error(Other) around io::Error(InvalidData) around rustls.
+        let rustls_err = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls_err,
+        ));
+        assert!(is_certificate_error(&wrapped));
+        let other = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(!is_certificate_error(&other));
+        assert_eq!(
+            crate::retry::decide(
+                crate::retry::Idempotency::Idempotent,
+                AttemptFailure::Certificate
+            ),
+            Decision::Fail,
+            "retrying cannot fix a certificate"
+        );
+    }
 }

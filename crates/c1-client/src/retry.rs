@@ -94,6 +94,8 @@ pub enum AttemptFailure {
     Connect,
     /// Timeout, reset or other transport failure after the request may have been sent.
     AfterSend,
+    /// The server's TLS certificate was rejected: retrying cannot help.
+    Certificate,
     /// An HTTP answer with this status.
     Status(u16),
 }
@@ -117,6 +119,7 @@ pub fn is_transient_status(status: u16) -> bool {
 /// acting); 502/503/504 or a failure after sending make a create ambiguous.
 pub fn decide(kind: Idempotency, failure: AttemptFailure) -> Decision {
     match (kind, failure) {
+        (_, AttemptFailure::Certificate) => Decision::Fail,
         (_, AttemptFailure::Connect) => Decision::Retry,
         (_, AttemptFailure::Status(429)) => Decision::Retry,
         (Idempotency::Idempotent, AttemptFailure::AfterSend) => Decision::Retry,
