@@ -6,6 +6,7 @@ mod harness;
 mod auth;
 mod delegated;
 mod drift;
+mod examples;
 mod faults;
 mod import;
 mod install;
