@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -171,12 +171,24 @@ async fn create_app(State(sim): State<Arc<Simulator>>, body: Body) -> Result<Res
     Ok(Json(app.to_api_json()).into_response())
 }
 
+#[derive(Deserialize, Default)]
+struct DeleteQuery {
+    /// `soft=true`: leave the connector readable with `deletedAt` set, as while C1 deletes it.
+    #[serde(default)]
+    soft: bool,
+}
+
 async fn delete_connector(
     State(sim): State<Arc<Simulator>>,
     Path((app_id, id)): Path<(String, String)>,
+    Query(query): Query<DeleteQuery>,
 ) -> Result<Response, ApiError> {
     let mut state = sim.lock();
-    state.delete_connector(&app_id, &id)?;
+    if query.soft {
+        state.begin_deleting_connector(&app_id, &id)?;
+    } else {
+        state.delete_connector(&app_id, &id)?;
+    }
     sim.persist(&state)?;
     Ok(Json(json!({})).into_response())
 }

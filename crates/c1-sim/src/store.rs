@@ -55,6 +55,9 @@ pub struct ConnectorRecord {
     pub updated_ms: i64,
     pub config_updated_ms: Option<i64>,
     pub sync: Option<SyncRun>,
+    /// Set while C1 is deleting the connector: reads show `deletedAt`, nothing else sees it.
+    #[serde(default)]
+    pub deleted_ms: Option<i64>,
 }
 
 /// What the state file holds.
@@ -272,7 +275,7 @@ impl SimState {
         self.app(app_id)?;
         self.connectors
             .iter_mut()
-            .find(|c| c.app_id == app_id && c.id == id)
+            .find(|c| c.app_id == app_id && c.id == id && c.deleted_ms.is_none())
             .ok_or_else(|| ApiError::not_found(format!("connector {id} not found")))
     }
 
@@ -288,7 +291,7 @@ impl SimState {
         let mut matching = self
             .connectors
             .iter()
-            .filter(|c| c.app_id == app_id && c.seq > after_seq);
+            .filter(|c| c.app_id == app_id && c.seq > after_seq && c.deleted_ms.is_none());
         let page: Vec<&ConnectorRecord> = matching.by_ref().take(limit).collect();
         let more = matching.next().is_some();
         Ok((page, more))
@@ -353,6 +356,7 @@ impl SimState {
             created_ms: now,
             updated_ms: now,
             sync,
+            deleted_ms: None,
         };
         self.connectors.push(connector.clone());
         Ok(connector)
@@ -394,6 +398,13 @@ impl SimState {
             connector.sync = sync;
         }
         Ok(connector.clone())
+    }
+
+    /// Marks a connector as being deleted (as C1 does before it is gone): reads still find it,
+    /// with `deletedAt` set; lists, updates and the rest do not.
+    pub fn begin_deleting_connector(&mut self, app_id: &str, id: &str) -> Result<(), ApiError> {
+        self.connector_mut(app_id, id)?.deleted_ms = Some(clock::now_ms());
+        Ok(())
     }
 
     pub fn delete_connector(&mut self, app_id: &str, id: &str) -> Result<(), ApiError> {
@@ -523,7 +534,7 @@ impl ConnectorRecord {
             "createdAt": clock::rfc3339_secs(self.created_ms),
             "updatedAt": clock::rfc3339_secs(self.updated_ms),
             "configUpdatedAt": self.config_updated_ms.map(clock::rfc3339_secs),
-            "deletedAt": null,
+            "deletedAt": self.deleted_ms.map(clock::rfc3339_secs),
             "status": status_json(self.sync.as_ref(), clock::now_ms()),
         })
     }

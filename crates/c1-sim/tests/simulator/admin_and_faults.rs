@@ -265,6 +265,53 @@ async fn out_of_band_changes_and_deletes() {
 }
 
 #[tokio::test]
+async fn a_connector_being_deleted_reads_with_deleted_at_and_nothing_else_sees_it() {
+    let sim = Sim::start().await;
+    let client = sim.login().await;
+    let created = client
+        .create_configured(APP, &twingate_create("key", "acme"))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/_sim/apps/{APP}/connectors/{id}?soft=true");
+    let (status, _) = sim.admin(Method::DELETE, &path, None).await;
+    assert_eq!(status, 200);
+
+    let read = client.get_connector(APP, id).await;
+    assert!(read["deletedAt"].is_string(), "{read}");
+    let list = client
+        .ok(
+            Method::GET,
+            &format!("/api/v1/apps/{APP}/connectors"),
+            None,
+            None,
+            "c1.api.app.v1.ConnectorServiceListResponse",
+        )
+        .await;
+    assert_eq!(list["list"], json!([]), "{list}");
+    let update = json!({"connector": {"id": id, "appId": APP, "config": env_config(&[("twingate_apikey", "k2"), ("twingate_domain", "acme")])}, "updateMask": "config"});
+    let answer = client
+        .call(
+            Method::POST,
+            &format!("/api/v1/apps/{APP}/connectors/{id}"),
+            Some("c1.api.app.v1.ConnectorServiceUpdateRequestInput"),
+            Some(&update),
+        )
+        .await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    // Deleting it through the API finishes the job.
+    let answer = client
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/apps/{APP}/connectors/{id}"),
+            Some("c1.api.app.v1.ConnectorServiceDeleteRequestInput"),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(client.get(APP, id).await.status, 404);
+}
+
+#[tokio::test]
 async fn admin_apps_and_state_view() {
     let sim = Sim::start().await;
     let (status, app) = sim
