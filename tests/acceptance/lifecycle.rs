@@ -170,6 +170,12 @@ fn lifecycle(kind: Kind) {
     assert_eq!(log.ok(Op::Delete), 1, "{}", log.summary());
     assert_eq!(log.writes(), 1, "{}", log.summary());
     assert!(sim.connectors().is_empty(), "sim state: {}", sim.state());
+    let raw = sim.state();
+    assert_eq!(
+        raw["connectors"].as_array().map(Vec::len),
+        Some(0),
+        "not even a deleted connector is left: {raw}"
+    );
     assert!(tf.resources().is_empty());
 }
 
