@@ -38,7 +38,7 @@ pub enum ResourceError {
     CreateOutcomeUnknown {
         integration: &'static str,
         app_id: String,
-        candidates: Vec<String>,
+        rounds: u32,
         #[source]
         source: Box<ClientError>,
     },
@@ -63,19 +63,12 @@ impl ResourceError {
             ),
             ResourceError::CreateOutcomeUnknown {
                 app_id,
-                candidates,
+                rounds,
                 source,
                 ..
-            } => {
-                if candidates.is_empty() {
-                    format!("{source}. No new connector was found in app {app_id}, so nothing was created; run apply again.")
-                } else {
-                    format!(
-                        "{source}. App {app_id} has several new connectors of this kind ({}); import the one that is yours with `terraform import` and delete the others in C1.",
-                        candidates.join(", ")
-                    )
-                }
-            }
+            } => format!(
+                "{source}. Tried {rounds} times; each time app {app_id} had no connector from this request, so nothing was left behind. Run apply again."
+            ),
         };
         diagnostic(self.to_string(), detail, AttributePath::root())
     }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::time::SystemTime;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use c1_client::{ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated};
@@ -78,85 +78,99 @@ impl<I: Integration> IntegrationResource<I> {
     }
 
     /// Creates the connector: configured when any setting is set, delegated otherwise.
+    ///
+    /// When C1 may or may not have acted on a create (a 5xx or a broken connection after the
+    /// request was sent), the connector is looked up by the marker the request carried: found,
+    /// it is adopted; not found, the create is certainly safe to send again. Nothing is left
+    /// in C1 that Terraform does not know about.
     async fn create_connector(
         &self,
         client: &ConnectorClient,
         planned: &IntegrationState,
     ) -> Result<Connector, ResourceError> {
         let app_id = planned.app_id.as_ref_option().cloned().unwrap_or_default();
+        let marker = create_marker();
+        let mut last_unknown = None;
+        for round in 0..CREATE_ROUNDS {
+            match self.send_create(client, &app_id, planned, &marker).await {
+                Ok(connector) => return Ok(connector),
+                Err(err) if err.is_ambiguous() => {
+                    tracing::warn!(round, "create outcome unknown; looking the connector up");
+                    // Give a create still in flight a moment to land before looking.
+                    tokio::time::sleep(Duration::from_millis(250 * (u64::from(round) + 1))).await;
+                    if let Some(found) = self.find_created(client, &app_id, &marker).await? {
+                        return Ok(found);
+                    }
+                    last_unknown = Some(err);
+                }
+                Err(err) => return Err(Self::api_error("create", err)),
+            }
+        }
+        Err(ResourceError::CreateOutcomeUnknown {
+            integration: I::DISPLAY_NAME,
+            app_id,
+            rounds: CREATE_ROUNDS,
+            source: Box::new(last_unknown.expect("at least one round ran")),
+        })
+    }
+
+    async fn send_create(
+        &self,
+        client: &ConnectorClient,
+        app_id: &str,
+        planned: &IntegrationState,
+        marker: &str,
+    ) -> Result<Connector, ClientError> {
         let settings = planned.known_settings();
         let user_ids = planned.known_user_ids();
-        let started = SystemTime::now();
-        let result = if settings.0.is_empty() {
-            client
-                .create_delegated(
-                    &app_id,
-                    &CreateDelegated {
-                        catalog_id: I::CATALOG_ID.into(),
-                        display_name: I::DISPLAY_NAME.into(),
-                        user_ids,
-                    },
-                )
-                .await
+        let description = Some(marker.to_string());
+        if settings.0.is_empty() {
+            let request = CreateDelegated {
+                catalog_id: I::CATALOG_ID.into(),
+                display_name: I::DISPLAY_NAME.into(),
+                user_ids,
+                description,
+            };
+            client.create_delegated(app_id, &request).await
         } else {
-            client
-                .create_configured(
-                    &app_id,
-                    &CreateConfigured {
-                        catalog_id: I::CATALOG_ID.into(),
-                        user_ids,
-                        settings,
-                    },
-                )
-                .await
-        };
-        match result {
-            Ok(connector) => Ok(connector),
-            Err(err) if err.is_ambiguous() => {
-                self.find_created(client, &app_id, started, err).await
-            }
-            Err(err) => Err(Self::api_error("create", err)),
+            let request = CreateConfigured {
+                catalog_id: I::CATALOG_ID.into(),
+                user_ids,
+                settings,
+                description,
+            };
+            client.create_configured(app_id, &request).await
         }
     }
 
-    /// After a create whose outcome is unknown, finds the connector it made (if any), so that
-    /// nothing is left in C1 that Terraform does not know about.
+    /// The connector a create with `marker` made, if C1 has it. Should C1 hold several (a
+    /// create that landed late beside a later one), one is kept and the others deleted.
     async fn find_created(
         &self,
         client: &ConnectorClient,
         app_id: &str,
-        started: SystemTime,
-        source: ClientError,
-    ) -> Result<Connector, ResourceError> {
-        let connectors = client
+        marker: &str,
+    ) -> Result<Option<Connector>, ResourceError> {
+        let mut found: Vec<Connector> = client
             .list(app_id)
             .await
-            .map_err(|e| Self::api_error("look for the newly created", e))?;
-        // C1 stamps creation in whole seconds; allow for that and a little clock skew.
-        let since = started - std::time::Duration::from_secs(5);
-        let mut candidates: Vec<Connector> = connectors
+            .map_err(|e| Self::api_error("look for the newly created", e))?
             .into_iter()
-            .filter(|c| c.catalog_id == I::CATALOG_ID && c.deleted_at.is_none())
-            .filter(|c| {
-                c.created_at
-                    .as_deref()
-                    .and_then(parse_rfc3339)
-                    .is_some_and(|t| t >= since)
-            })
+            .filter(|c| c.catalog_id == I::CATALOG_ID && c.description == marker)
             .collect();
-        if candidates.len() == 1 {
-            tracing::warn!(
-                connector_id = %candidates[0].id,
-                "create outcome was unknown; found the connector it made"
-            );
-            return Ok(candidates.remove(0));
+        if found.is_empty() {
+            return Ok(None);
         }
-        Err(ResourceError::CreateOutcomeUnknown {
-            integration: I::DISPLAY_NAME,
-            app_id: app_id.to_string(),
-            candidates: candidates.into_iter().map(|c| c.id).collect(),
-            source: Box::new(source),
-        })
+        let kept = found.remove(0);
+        for extra in found {
+            tracing::warn!(connector_id = %extra.id, "deleting a duplicate left by a retried create");
+            client
+                .delete(app_id, &extra.id)
+                .await
+                .map_err(|e| Self::api_error("delete a duplicate of", e))?;
+        }
+        tracing::warn!(connector_id = %kept.id, "create outcome was unknown; found the connector it made");
+        Ok(Some(kept))
     }
 
     /// The plan for a connector about to be created: what C1 assigns is unknown until then.
@@ -203,12 +217,6 @@ impl<I: Integration> IntegrationResource<I> {
             deprecated: false,
         }
     }
-}
-
-fn parse_rfc3339(s: &str) -> Option<SystemTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(SystemTime::from)
 }
 
 #[async_trait]
@@ -531,16 +539,24 @@ impl<I: Integration> Resource for IntegrationResource<I> {
     }
 }
 
+/// How many times a create whose outcome stays unknown is sent before giving up.
+const CREATE_ROUNDS: u32 = 3;
+
+/// A marker unique to one create, carried in the connector's description.
+fn create_marker() -> String {
+    format!(
+        "Managed by Terraform (create {:016x})",
+        rand::random::<u64>()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn reads_c1_timestamps() {
-        assert_eq!(
-            parse_rfc3339("1970-01-01T00:00:10Z"),
-            Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(10))
-        );
-        assert_eq!(parse_rfc3339("garbage"), None);
+    fn create_markers_differ() {
+        assert_ne!(create_marker(), create_marker());
+        assert!(create_marker().starts_with("Managed by Terraform"));
     }
 }

@@ -147,6 +147,7 @@ impl ConnectorClient {
             catalog_id: &req.catalog_id,
             user_ids: req.user_ids.as_deref(),
             config: req.settings.to_envelope(),
+            description: req.description.as_deref(),
         })
         .map_err(|e| decode_err(op, &e))?;
         let url = self.api_url(&["apps", app_id, "connectors", "create"]);
@@ -173,6 +174,7 @@ impl ConnectorClient {
             catalog_id: &req.catalog_id,
             display_name: &req.display_name,
             user_ids: req.user_ids.as_deref(),
+            description: req.description.as_deref(),
         })
         .map_err(|e| decode_err(op, &e))?;
         let url = self.api_url(&["apps", app_id, "connectors"]);
@@ -742,7 +744,7 @@ fn decode_err(op: &str, e: &serde_json::Error) -> ClientError {
 
 fn api_message(status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> String {
     parse_error_body(headers, bytes)
-        .and_then(|e| e.message.filter(|m| !m.is_empty()))
+        .and_then(WireError::text)
         .unwrap_or_else(|| {
             format!(
                 "{} (the answer was not a C1 error body; is a proxy in the way?)",

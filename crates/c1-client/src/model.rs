@@ -53,6 +53,9 @@ pub struct CreateConfigured {
     pub catalog_id: String,
     pub user_ids: Option<Vec<String>>,
     pub settings: ConnectorSettings,
+    /// Free text shown in C1; the resource layer puts a per-request marker in it so that a
+    /// create whose outcome is unknown can be found again.
+    pub description: Option<String>,
 }
 
 /// Body of a delegated create (no credentials; the owners finish setup).
@@ -61,6 +64,8 @@ pub struct CreateDelegated {
     pub catalog_id: String,
     pub display_name: String,
     pub user_ids: Option<Vec<String>>,
+    /// As for [`CreateConfigured::description`].
+    pub description: Option<String>,
 }
 
 /// A connector's sync status (`status` in the API).
@@ -82,6 +87,8 @@ pub struct Connector {
     pub app_id: String,
     pub catalog_id: String,
     pub display_name: String,
+    /// The connector's description in C1 (empty when none).
+    pub description: String,
     pub user_ids: Vec<String>,
     /// Non-secret settings read back from `config.configuration` (string values only);
     /// None when the connector has no config (e.g. delegated).
@@ -144,6 +151,7 @@ pub(crate) struct WireConnector {
     app_id: Option<String>,
     catalog_id: Option<String>,
     display_name: Option<String>,
+    description: Option<String>,
     user_ids: Option<Vec<String>>,
     config: Option<Value>,
     created_at: Option<String>,
@@ -159,6 +167,7 @@ impl WireConnector {
             app_id: self.app_id.unwrap_or_default(),
             catalog_id: self.catalog_id.unwrap_or_default(),
             display_name: self.display_name.unwrap_or_default(),
+            description: self.description.unwrap_or_default(),
             user_ids: self.user_ids.unwrap_or_default(),
             settings: self
                 .config
@@ -207,6 +216,8 @@ pub(crate) struct WireCreateRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) user_ids: Option<&'a [String]>,
     pub(crate) config: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -216,14 +227,37 @@ pub(crate) struct WireCreateDelegatedRequest<'a> {
     pub(crate) display_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) user_ids: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<&'a str>,
 }
 
-/// C1 error body `{"code", "message", "details"}`.
+/// C1 error body `{"code", "message", "details"}`, or the token endpoint's OAuth error body
+/// `{"error", "error_description"}`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct WireError {
     pub(crate) code: Option<Value>,
     pub(crate) message: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) error_description: Option<String>,
+}
+
+impl WireError {
+    /// The message a user should read: C1's `message`, else the OAuth error and description.
+    pub(crate) fn text(self) -> Option<String> {
+        if let Some(m) = self.message.filter(|m| !m.is_empty()) {
+            return Some(m);
+        }
+        match (
+            self.error.filter(|e| !e.is_empty()),
+            self.error_description.filter(|d| !d.is_empty()),
+        ) {
+            (Some(e), Some(d)) => Some(format!("{e}: {d}")),
+            (Some(e), None) => Some(e),
+            (None, Some(d)) => Some(d),
+            (None, None) => None,
+        }
+    }
 }
 
 /// Token endpoint answer.
@@ -316,22 +350,40 @@ mod tests {
     }
 
     #[test]
+    fn error_text_reads_c1_and_oauth_bodies() {
+        let c1: WireError =
+            serde_json::from_value(json!({"code": 5, "message": "connector not found"})).unwrap();
+        assert_eq!(c1.text().as_deref(), Some("connector not found"));
+        let oauth: WireError = serde_json::from_value(
+            json!({"error": "invalid_client", "error_description": "unknown client"}),
+        )
+        .unwrap();
+        assert_eq!(
+            oauth.text().as_deref(),
+            Some("invalid_client: unknown client")
+        );
+        assert_eq!(WireError::default().text(), None);
+    }
+
+    #[test]
     fn create_bodies_follow_the_schema() {
         let ids = vec!["u1".to_string()];
         let b = serde_json::to_value(WireCreateRequest {
             catalog_id: "cat",
             user_ids: Some(&ids),
             config: ConnectorSettings::default().to_envelope(),
+            description: Some("marker"),
         })
         .unwrap();
         assert_eq!(
             b,
-            json!({"catalogId": "cat", "userIds": ["u1"], "config": {"@type": ENV_CONFIG_TYPE, "configuration": {}}})
+            json!({"catalogId": "cat", "userIds": ["u1"], "config": {"@type": ENV_CONFIG_TYPE, "configuration": {}}, "description": "marker"})
         );
         let b = serde_json::to_value(WireCreateDelegatedRequest {
             catalog_id: "cat",
             display_name: "Twingate",
             user_ids: None,
+            description: None,
         })
         .unwrap();
         assert_eq!(b, json!({"catalogId": "cat", "displayName": "Twingate"}));

@@ -429,6 +429,7 @@ async fn create_is_retried_after_429() {
         catalog_id: "cat".into(),
         user_ids: None,
         settings: settings(),
+        description: None,
     };
     let c = h.client.create_configured("app1", &req).await.unwrap();
     assert_eq!(c.id, "new1");
@@ -475,6 +476,7 @@ async fn create_is_not_retried_on_503() {
         catalog_id: "cat".into(),
         user_ids: Some(vec!["u1".into()]),
         settings: settings(),
+        description: None,
     };
     let err = h.client.create_configured("app1", &req).await.unwrap_err();
     assert!(matches!(err, ClientError::Ambiguous { .. }), "{err:?}");
@@ -486,6 +488,7 @@ async fn create_is_not_retried_on_503() {
         catalog_id: "cat".into(),
         display_name: "Twingate".into(),
         user_ids: None,
+        description: None,
     };
     let err = h.client.create_delegated("app1", &d).await.unwrap_err();
     assert!(err.is_ambiguous(), "{err:?}");
@@ -506,6 +509,7 @@ async fn create_against_a_closed_port_is_retried_not_ambiguous() {
         catalog_id: "cat".into(),
         user_ids: None,
         settings: settings(),
+        description: None,
     };
     let err = ConnectorClient::new(cfg)
         .unwrap()
@@ -558,6 +562,7 @@ async fn errors_and_bodies() {
         catalog_id: "bad".into(),
         user_ids: None,
         settings: settings(),
+        description: None,
     };
     match h.client.create_configured("app1", &req).await.unwrap_err() {
         ClientError::Api {
@@ -650,6 +655,7 @@ async fn secrets_never_reach_the_logs() {
         catalog_id: "cat".into(),
         user_ids: None,
         settings: settings(),
+        description: None,
     };
     let _ = h.client.create_configured("app1", &req).await; // 503: ambiguous
     h.client.create_configured("app1", &req).await.unwrap(); // 401, renew, retry
