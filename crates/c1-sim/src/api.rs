@@ -312,6 +312,7 @@ struct CreateConfiguredBody {
     catalog_id: Option<String>,
     user_ids: Option<Vec<String>>,
     config: Option<Value>,
+    description: Option<String>,
     #[allow(dead_code)]
     expand_mask: Option<Value>,
 }
@@ -336,7 +337,7 @@ pub async fn create_configured(
         &app_id,
         entry,
         None,
-        String::new(),
+        request.description.unwrap_or_default(),
         request.user_ids,
         Some(settings),
         &caller,

@@ -91,6 +91,10 @@ pub struct ServeArgs {
     /// Restrict the faults above to calls with this HTTP method.
     #[arg(long, value_name = "METHOD")]
     pub fault_method: Option<String>,
+    /// Fault: the 5xx and dropped-connection faults strike after the call was carried out (C1
+    /// acted but the answer is lost), as when a create's outcome is unknown to the client
+    #[arg(long)]
+    pub fault_after_handling: bool,
     /// A setting value that the simulated connectors reject: a sync with it ends in
     /// SYNC_STATUS_ERROR. Repeatable.
     #[arg(long = "bad-credential", value_name = "VALUE")]
@@ -145,6 +149,7 @@ impl ServeArgs {
                 drop_every: self.drop_every,
                 path_contains: self.fault_path_contains.clone(),
                 method: self.fault_method.clone(),
+                after_handling: self.fault_after_handling,
             },
             bad_credentials: self.bad_credentials.clone(),
             max_body_bytes: self.max_body_bytes,

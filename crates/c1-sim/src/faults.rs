@@ -23,6 +23,9 @@ pub struct FaultConfig {
     pub path_contains: Option<String>,
     /// Only calls with this HTTP method (case-insensitive) are affected (and counted).
     pub method: Option<String>,
+    /// 5xx and dropped-connection faults strike after the call was carried out: C1 acted, but
+    /// the answer is lost (what makes a create's outcome unknown to the client).
+    pub after_handling: bool,
 }
 
 impl FaultConfig {
@@ -55,6 +58,8 @@ impl FaultConfig {
 pub struct FaultDecision {
     pub latency_ms: u64,
     pub action: Option<FaultAction>,
+    /// The action (a 5xx or a drop) replaces the answer of a call that was carried out.
+    pub after_handling: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,9 +115,15 @@ impl FaultState {
         } else {
             None
         };
+        let after_handling = self.config.after_handling
+            && matches!(
+                action,
+                Some(FaultAction::Drop | FaultAction::ServerError { .. })
+            );
         FaultDecision {
             latency_ms: self.config.latency_ms,
             action,
+            after_handling,
         }
     }
 }

@@ -362,11 +362,21 @@ async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next: Nex
     if decision.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
     }
-    let response = match decision.action {
+    // A fault that strikes after handling lets the call through first.
+    let (before, after) = if decision.after_handling {
+        (None, decision.action)
+    } else {
+        (decision.action, None)
+    };
+    let kill = request
+        .extensions()
+        .get::<ConnectionInfo>()
+        .map(|i| i.kill.clone());
+    let response = match before {
         Some(FaultAction::Drop) => {
             log(0, client_id);
-            if let Some(info) = request.extensions().get::<ConnectionInfo>() {
-                info.kill.notify_one();
+            if let Some(kill) = kill {
+                kill.notify_one();
             }
             tokio::time::sleep(DROP_GRACE).await;
             return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
@@ -398,6 +408,24 @@ async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next: Nex
     if let Some(TokenRequestClient(id)) = response.extensions().get::<TokenRequestClient>() {
         client_id = Some(id.clone());
     }
+    let response = match after {
+        Some(FaultAction::Drop) if response.status().is_success() => {
+            log(0, client_id);
+            if let Some(kill) = kill {
+                kill.notify_one();
+            }
+            tokio::time::sleep(DROP_GRACE).await;
+            return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
+                .into_response();
+        }
+        Some(FaultAction::ServerError { status }) if response.status().is_success() => {
+            ApiError::injected_server_fault(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            )
+            .into_response()
+        }
+        _ => response,
+    };
     log(response.status().as_u16(), client_id);
     response
 }

@@ -364,3 +364,40 @@ async fn admin_apps_and_state_view() {
     let empty: Value = sim.admin(Method::GET, "/_sim/nope", None).await.1;
     assert_error_body(&empty, 404);
 }
+
+#[tokio::test]
+async fn a_fault_after_handling_loses_the_answer_but_keeps_the_effect() {
+    let sim = Sim::start().await;
+    let client = sim.login().await;
+    let (status, _) = sim
+        .admin(
+            Method::PUT,
+            "/_sim/faults",
+            Some(json!({"fail_5xx_every": 1, "path_contains": "/connectors/create", "after_handling": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut body = twingate_create("key", "acme");
+    body["description"] = json!("marker-42");
+    let answer = client
+        .call(
+            Method::POST,
+            &format!("/api/v1/apps/{APP}/connectors/create"),
+            Some("c1.api.app.v1.ConnectorServiceCreateRequestInput"),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    let list = client
+        .ok(
+            Method::GET,
+            &format!("/api/v1/apps/{APP}/connectors"),
+            None,
+            None,
+            "c1.api.app.v1.ConnectorServiceListResponse",
+        )
+        .await;
+    let connectors = list["list"].as_array().unwrap();
+    assert_eq!(connectors.len(), 1, "the create was carried out: {list}");
+    assert_eq!(connectors[0]["connector"]["description"], "marker-42");
+}
