@@ -167,3 +167,53 @@ fn permanent_500_on_update_keeps_the_old_state() {
     );
     tf.plan().code(0).contains("No changes.");
 }
+
+/// C1 creates the connector but the answer is lost (a 503 or a dropped connection after the
+/// create was carried out): the provider finds the connector it made instead of leaving it
+/// orphaned or creating a second one.
+#[test]
+fn a_create_whose_answer_is_lost_leaves_no_orphan() {
+    let sim = Sim::start("faults-lost-answer");
+    let creds = sim.mint();
+    let tf = Tf::new("faults-lost-answer", &sim, &creds);
+    let body = format!(
+        "{}{}",
+        resource_block(
+            Kind::Twingate,
+            "configured",
+            "app1",
+            None,
+            &kv(Kind::Twingate, 0)
+        ),
+        resource_block(Kind::Segment, "delegated", "app1", Some(&["u1"]), &[]),
+    );
+    tf.write_main(&config(&body));
+    for (fault, status) in [("fail_5xx_every", 503), ("drop_every", 0)] {
+        let mut f = json!({"method": "POST", "after_handling": true, "fail_status": 503});
+        f[fault] = json!(1);
+        // Every create is carried out, and every create's answer is lost.
+        f["path_contains"] = json!("/connectors");
+        sim.set_faults(f);
+        let out = tf.apply();
+        out.code(0)
+            .contains("Resources: 2 added, 0 changed, 0 destroyed.");
+        sim.clear_faults();
+        let log = sim.take_requests();
+        let creates = log.count(Op::CreateConfigured) + log.count(Op::CreateDelegated);
+        assert_eq!(creates, 2, "each create sent once: {}", log.summary());
+        assert_eq!(
+            log.with_status(status),
+            2,
+            "both answers lost: {}",
+            log.summary()
+        );
+        assert!(log.count(Op::List) >= 2, "looked up: {}", log.summary());
+        let (in_state, in_sim) = ids(&tf, &sim);
+        assert_eq!(in_sim.len(), 2, "no orphan, no duplicate: {}", sim.state());
+        assert_eq!(in_state, in_sim);
+        tf.plan().code(0).contains("No changes.");
+        tf.destroy().code(0).contains("2 destroyed");
+        assert!(sim.connectors().is_empty());
+        sim.clear_requests();
+    }
+}
