@@ -4,6 +4,7 @@
 mod harness;
 
 mod auth;
+mod combinations;
 mod delegated;
 mod drift;
 mod examples;
