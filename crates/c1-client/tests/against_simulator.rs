@@ -1,0 +1,187 @@
+//! The client against the real simulator (`c1-sim`, in process): the same wire contract a real
+//! C1 tenant speaks, including its authentication, paging and error bodies.
+
+use std::time::Duration;
+
+use c1_client::{
+    resolve_config, ClientError, ConnectorClient, ConnectorSettings, CreateConfigured,
+    CreateDelegated, ProviderAttributes, RetryPolicy,
+};
+use c1_sim::{ServeOptions, Server};
+
+const TWINGATE: &str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
+const SEGMENT: &str = "2YuQMfugzij8vRI4FGkYNcMxgOe";
+
+async fn start(options: ServeOptions) -> (Server, ConnectorClient) {
+    let server = Server::start(ServeOptions {
+        seed_apps: vec!["app1".into()],
+        sync_delay: Duration::from_millis(50),
+        ..options
+    })
+    .await
+    .expect("simulator starts");
+    let creds = server.mint_client("client-tests");
+    let config = resolve_config(
+        ProviderAttributes {
+            server_url: Some(server.base_url().to_string()),
+            client_id: Some(creds.client_id),
+            client_secret: Some(creds.client_secret),
+            ..Default::default()
+        },
+        &|_| None,
+    )
+    .expect("the simulator's credentials are valid C1 credentials");
+    let client = ConnectorClient::new(config)
+        .unwrap()
+        .with_retry_policy(RetryPolicy::fast());
+    (server, client)
+}
+
+fn twingate(domain: &str) -> ConnectorSettings {
+    ConnectorSettings(
+        [
+            ("twingate_apikey".to_string(), "tg-SECRET".to_string()),
+            ("twingate_domain".to_string(), domain.to_string()),
+        ]
+        .into(),
+    )
+}
+
+#[tokio::test]
+async fn connector_lifecycle_against_the_simulator() {
+    let (server, client) = start(ServeOptions::default()).await;
+    let created = client
+        .create_configured(
+            "app1",
+            &CreateConfigured {
+                catalog_id: TWINGATE.into(),
+                user_ids: Some(vec!["u1".into()]),
+                settings: twingate("acme"),
+                description: Some("marker".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.id.len(), 27);
+    assert_eq!(created.catalog_id, TWINGATE);
+    assert_eq!(created.user_ids, ["u1"]);
+    assert_eq!(created.description, "marker");
+    // Secrets are not echoed back; the rest is.
+    let read = client.get("app1", &created.id).await.unwrap().unwrap();
+    let settings = read.settings.unwrap().0;
+    assert_eq!(
+        settings.get("twingate_domain").map(String::as_str),
+        Some("acme")
+    );
+    assert!(!settings.contains_key("twingate_apikey"));
+    assert!(read.created_at.unwrap().ends_with('Z'));
+
+    let updated = client
+        .update_config("app1", &created.id, &twingate("acme-2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        updated
+            .settings
+            .unwrap()
+            .0
+            .get("twingate_domain")
+            .map(String::as_str),
+        Some("acme-2")
+    );
+    assert!(updated.updated_at > created.updated_at, "updatedAt moves");
+    let owners = client
+        .update_owners(
+            "app1",
+            &created.id,
+            &read.display_name,
+            &["u2".into(), "u3".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(owners.user_ids, ["u2", "u3"]);
+
+    client.delete("app1", &created.id).await.unwrap();
+    assert_eq!(client.get("app1", &created.id).await.unwrap(), None);
+    client
+        .delete("app1", &created.id)
+        .await
+        .expect("deleting what is gone is not an error");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn list_follows_pages_and_unknown_apps_are_404() {
+    let (server, client) = start(ServeOptions::default()).await;
+    let mut ids = Vec::new();
+    for _ in 0..120 {
+        let c = client
+            .create_delegated(
+                "app1",
+                &CreateDelegated {
+                    catalog_id: SEGMENT.into(),
+                    display_name: "Segment".into(),
+                    user_ids: None,
+                    description: None,
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(c.id);
+    }
+    let mut listed: Vec<String> = client
+        .list("app1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids);
+    let err = client.list("no-such-app").await.unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn expired_tokens_are_renewed_and_bad_credentials_are_named() {
+    let (server, client) = start(ServeOptions {
+        token_ttl: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    client.list("app1").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    client
+        .list("app1")
+        .await
+        .expect("an expired token is renewed, not reported");
+
+    // A well-formed secret the simulator does not know.
+    let stranger = c1_sim::credentials::mint("stranger", "sim").1;
+    let config = resolve_config(
+        ProviderAttributes {
+            server_url: Some(server.base_url().to_string()),
+            client_id: Some(stranger.client_id),
+            client_secret: Some(stranger.client_secret.clone()),
+            ..Default::default()
+        },
+        &|_| None,
+    )
+    .unwrap();
+    let err = ConnectorClient::new(config)
+        .unwrap()
+        .with_retry_policy(RetryPolicy::fast())
+        .list("app1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::Unauthenticated { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("invalid_client"), "{text}");
+    assert!(!text.contains(&stranger.client_secret));
+    server.shutdown().await;
+}
