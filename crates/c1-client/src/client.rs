@@ -151,16 +151,8 @@ impl ConnectorClient {
         })
         .map_err(|e| decode_err(op, &e))?;
         let url = self.api_url(&["apps", app_id, "connectors", "create"]);
-        let resp: WireViewResponse = self
-            .call_json(
-                op,
-                Method::POST,
-                url,
-                Body::Json(&body),
-                Idempotency::Create,
-            )
-            .await?;
-        view_connector(op, resp)
+        self.post_for_connector(op, url, &body, Idempotency::Create)
+            .await
     }
 
     /// `POST /api/v1/apps/{app}/connectors` (delegated: no credentials yet).
@@ -178,16 +170,8 @@ impl ConnectorClient {
         })
         .map_err(|e| decode_err(op, &e))?;
         let url = self.api_url(&["apps", app_id, "connectors"]);
-        let resp: WireViewResponse = self
-            .call_json(
-                op,
-                Method::POST,
-                url,
-                Body::Json(&body),
-                Idempotency::Create,
-            )
-            .await?;
-        view_connector(op, resp)
+        self.post_for_connector(op, url, &body, Idempotency::Create)
+            .await
     }
 
     /// `GET /api/v1/apps/{app}/connectors/{id}`. None on 404; a connector with `deleted_at`
@@ -268,16 +252,8 @@ impl ConnectorClient {
             "updateMask": "config",
         });
         let url = self.api_url(&["apps", app_id, "connectors", id]);
-        let resp: WireViewResponse = self
-            .call_json(
-                op,
-                Method::POST,
-                url,
-                Body::Json(&body),
-                Idempotency::Idempotent,
-            )
-            .await?;
-        view_connector(op, resp)
+        self.post_for_connector(op, url, &body, Idempotency::Idempotent)
+            .await
     }
 
     /// `POST /api/v1/apps/{app}/connectors/{id}/delegated` with
@@ -295,16 +271,8 @@ impl ConnectorClient {
             "updateMask": "displayName,userIds",
         });
         let url = self.api_url(&["apps", app_id, "connectors", id, "delegated"]);
-        let resp: WireViewResponse = self
-            .call_json(
-                op,
-                Method::POST,
-                url,
-                Body::Json(&body),
-                Idempotency::Idempotent,
-            )
-            .await?;
-        view_connector(op, resp)
+        self.post_for_connector(op, url, &body, Idempotency::Idempotent)
+            .await
     }
 
     /// `DELETE /api/v1/apps/{app}/connectors/{id}` with body `{}`. Ok on 404.
@@ -335,6 +303,20 @@ impl ConnectorClient {
         let mut all = vec!["api", "v1"];
         all.extend_from_slice(segs);
         join(&self.inner.base_url, &all)
+    }
+
+    /// POSTs `body` and reads the connector out of the `connectorView` answer.
+    async fn post_for_connector(
+        &self,
+        op: &str,
+        url: Url,
+        body: &Value,
+        kind: Idempotency,
+    ) -> Result<Connector, ClientError> {
+        let resp: WireViewResponse = self
+            .call_json(op, Method::POST, url, Body::Json(body), kind)
+            .await?;
+        view_connector(op, resp)
     }
 
     async fn call_json<T: DeserializeOwned>(
