@@ -49,6 +49,50 @@ fn deleted_out_of_band_is_recreated() {
     tf.plan().code(0).contains("No changes.");
 }
 
+/// A connector C1 is deleting reads back with `deletedAt` set: the plan creates it again (with a
+/// warning that says why) instead of failing.
+#[test]
+fn being_deleted_in_c1_is_planned_for_creation() {
+    let sim = Sim::start("drift-deleting");
+    let creds = sim.mint();
+    let tf = Tf::new("drift-deleting", &sim, &creds);
+    tf.write_main(&config(&resource_block(
+        Kind::Segment,
+        "s",
+        "app1",
+        None,
+        &kv(Kind::Segment, 0),
+    )));
+    tf.apply().code(0).contains("1 added");
+    let id = sim.connectors()[0]["id"].as_str().unwrap().to_string();
+    sim.soft_delete_connector("app1", &id);
+    sim.clear_requests();
+
+    tf.plan()
+        .code(2)
+        .contains("no longer exists in C1")
+        .contains("Plan: 1 to add, 0 to change, 0 to destroy.");
+    let log = sim.take_requests();
+    assert_eq!(
+        log.ok(Op::Get),
+        1,
+        "read it, saw deletedAt: {}",
+        log.summary()
+    );
+    assert_eq!(log.writes(), 0, "{}", log.summary());
+
+    tf.apply().code(0).contains("1 added");
+    let log = sim.take_requests();
+    assert_eq!(log.ok(Op::CreateConfigured), 1, "{}", log.summary());
+    let new_id = tf.resource("conductorone_integration_segment.s")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_id, id);
+    assert!(sim.connector(&new_id).is_some());
+    tf.plan().code(0).contains("No changes.");
+}
+
 #[test]
 fn owners_changed_out_of_band_are_restored() {
     let sim = Sim::start("drift-owners");

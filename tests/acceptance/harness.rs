@@ -477,6 +477,14 @@ impl Sim {
             None,
         );
     }
+    /// Starts deleting a connector as C1 does: it reads back with `deletedAt` set.
+    pub fn soft_delete_connector(&self, app: &str, id: &str) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/_sim/apps/{app}/connectors/{id}?soft=true"),
+            None,
+        );
+    }
     pub fn patch_connector(&self, app: &str, id: &str, body: Value) {
         self.call(
             reqwest::Method::PATCH,
