@@ -3,20 +3,33 @@
 
 use crate::harness::*;
 
-#[test]
-fn deleted_out_of_band_is_recreated() {
-    let sim = Sim::start("drift-deleted");
+/// A simulator and a working directory where one resource of `kind` (settings variant 0) has
+/// been applied; returns them with the connector's id.
+fn applied_one(
+    name: &str,
+    kind: Kind,
+    resource: &str,
+    app: &str,
+    owners: Option<&[&str]>,
+) -> (Sim, Tf, String) {
+    let sim = Sim::start(name);
     let creds = sim.mint();
-    let tf = Tf::new("drift-deleted", &sim, &creds);
+    let tf = Tf::new(name, &sim, &creds);
     tf.write_main(&config(&resource_block(
-        Kind::Twingate,
-        "t",
-        "app1",
-        Some(&["u1"]),
-        &kv(Kind::Twingate, 0),
+        kind,
+        resource,
+        app,
+        owners,
+        &kv(kind, 0),
     )));
     tf.apply().code(0).contains("1 added");
     let id = sim.connectors()[0]["id"].as_str().unwrap().to_string();
+    (sim, tf, id)
+}
+
+#[test]
+fn deleted_out_of_band_is_recreated() {
+    let (sim, tf, id) = applied_one("drift-deleted", Kind::Twingate, "t", "app1", Some(&["u1"]));
     sim.delete_connector("app1", &id);
     assert!(sim.connectors().is_empty());
     sim.clear_requests();
@@ -53,18 +66,7 @@ fn deleted_out_of_band_is_recreated() {
 /// warning that says why) instead of failing.
 #[test]
 fn being_deleted_in_c1_is_planned_for_creation() {
-    let sim = Sim::start("drift-deleting");
-    let creds = sim.mint();
-    let tf = Tf::new("drift-deleting", &sim, &creds);
-    tf.write_main(&config(&resource_block(
-        Kind::Segment,
-        "s",
-        "app1",
-        None,
-        &kv(Kind::Segment, 0),
-    )));
-    tf.apply().code(0).contains("1 added");
-    let id = sim.connectors()[0]["id"].as_str().unwrap().to_string();
+    let (sim, tf, id) = applied_one("drift-deleting", Kind::Segment, "s", "app1", None);
     sim.soft_delete_connector("app1", &id);
     sim.clear_requests();
 
@@ -95,18 +97,13 @@ fn being_deleted_in_c1_is_planned_for_creation() {
 
 #[test]
 fn owners_changed_out_of_band_are_restored() {
-    let sim = Sim::start("drift-owners");
-    let creds = sim.mint();
-    let tf = Tf::new("drift-owners", &sim, &creds);
-    tf.write_main(&config(&resource_block(
+    let (sim, tf, id) = applied_one(
+        "drift-owners",
         Kind::Segment,
         "s",
         "app2",
         Some(&["u1", "u2"]),
-        &kv(Kind::Segment, 0),
-    )));
-    tf.apply().code(0).contains("1 added");
-    let id = sim.connectors()[0]["id"].as_str().unwrap().to_string();
+    );
     sim.patch_connector("app2", &id, serde_json::json!({"userIds": ["intruder"]}));
     assert_eq!(user_ids(&sim.connector(&id).unwrap()), ["intruder"]);
     sim.clear_requests();
@@ -132,18 +129,7 @@ fn owners_changed_out_of_band_are_restored() {
 
 #[test]
 fn setting_changed_out_of_band_is_restored() {
-    let sim = Sim::start("drift-setting");
-    let creds = sim.mint();
-    let tf = Tf::new("drift-setting", &sim, &creds);
-    tf.write_main(&config(&resource_block(
-        Kind::Twingate,
-        "t",
-        "app1",
-        Some(&["u1"]),
-        &kv(Kind::Twingate, 0),
-    )));
-    tf.apply().code(0).contains("1 added");
-    let id = sim.connectors()[0]["id"].as_str().unwrap().to_string();
+    let (sim, tf, id) = applied_one("drift-setting", Kind::Twingate, "t", "app1", Some(&["u1"]));
     sim.patch_connector(
         "app1",
         &id,
