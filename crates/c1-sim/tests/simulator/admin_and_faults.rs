@@ -278,15 +278,7 @@ async fn a_connector_being_deleted_reads_with_deleted_at_and_nothing_else_sees_i
 
     let read = client.get_connector(APP, id).await;
     assert!(read["deletedAt"].is_string(), "{read}");
-    let list = client
-        .ok(
-            Method::GET,
-            &format!("/api/v1/apps/{APP}/connectors"),
-            None,
-            None,
-            "c1.api.app.v1.ConnectorServiceListResponse",
-        )
-        .await;
+    let list = client.list(APP).await;
     assert_eq!(list["list"], json!([]), "{list}");
     let update = json!({"connector": {"id": id, "appId": APP, "config": env_config(&[("twingate_apikey", "k2"), ("twingate_domain", "acme")])}, "updateMask": "config"});
     let answer = client
@@ -388,15 +380,7 @@ async fn a_fault_after_handling_loses_the_answer_but_keeps_the_effect() {
         )
         .await;
     assert_eq!(answer.status, 503, "{}", answer.body);
-    let list = client
-        .ok(
-            Method::GET,
-            &format!("/api/v1/apps/{APP}/connectors"),
-            None,
-            None,
-            "c1.api.app.v1.ConnectorServiceListResponse",
-        )
-        .await;
+    let list = client.list(APP).await;
     let connectors = list["list"].as_array().unwrap();
     assert_eq!(connectors.len(), 1, "the create was carried out: {list}");
     assert_eq!(connectors[0]["connector"]["description"], "marker-42");

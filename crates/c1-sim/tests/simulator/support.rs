@@ -380,6 +380,18 @@ impl Client<'_> {
         answer
     }
 
+    /// The first page of an app's connectors (a validated `ConnectorServiceListResponse`).
+    pub async fn list(&self, app: &str) -> Value {
+        self.ok(
+            Method::GET,
+            &format!("/api/v1/apps/{app}/connectors"),
+            None,
+            None,
+            "c1.api.app.v1.ConnectorServiceListResponse",
+        )
+        .await
+    }
+
     pub async fn get_connector(&self, app: &str, id: &str) -> Value {
         let answer = self.get(app, id).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
