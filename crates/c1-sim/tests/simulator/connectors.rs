@@ -48,16 +48,7 @@ async fn configured_connector_lifecycle() {
         "connector": {"id": id, "appId": APP, "config": env_config(&[("twingate_apikey", "tg-key-2"), ("twingate_domain", "other")])},
         "updateMask": "config",
     });
-    let updated = client
-        .ok(
-            Method::POST,
-            &format!("/api/v1/apps/{APP}/connectors/{id}"),
-            Some("c1.api.app.v1.ConnectorServiceUpdateRequestInput"),
-            Some(&update),
-            "c1.api.app.v1.ConnectorServiceUpdateResponse",
-        )
-        .await;
-    let updated = &updated["connectorView"]["connector"];
+    let updated = client.update(APP, id, false, &update).await;
     assert_eq!(
         updated["config"]["configuration"]["twingate_domain"]["stringValue"],
         "other"
@@ -111,16 +102,7 @@ async fn delegated_connector_then_configured() {
         "connector": {"id": id, "displayName": "Torq renamed", "userIds": ["u3"]},
         "updateMask": "displayName,userIds",
     });
-    let updated = client
-        .ok(
-            Method::POST,
-            &format!("/api/v1/apps/{APP}/connectors/{id}/delegated"),
-            Some("c1.api.app.v1.ConnectorServiceUpdateDelegatedRequestInput"),
-            Some(&update),
-            "c1.api.app.v1.ConnectorServiceUpdateResponse",
-        )
-        .await;
-    let updated = &updated["connectorView"]["connector"];
+    let updated = client.update(APP, id, true, &update).await;
     assert_eq!(updated["displayName"], "Torq renamed");
     assert_eq!(updated["userIds"], json!(["u3"]));
     assert!(updated["updatedAt"].as_str() > created["updatedAt"].as_str());
@@ -130,39 +112,16 @@ async fn delegated_connector_then_configured() {
         "connector": {"displayName": "ignored", "userIds": ["u4"]},
         "updateMask": "userIds",
     });
-    let answer = client
-        .ok(
-            Method::POST,
-            &format!("/api/v1/apps/{APP}/connectors/{id}/delegated"),
-            Some("c1.api.app.v1.ConnectorServiceUpdateDelegatedRequestInput"),
-            Some(&update),
-            "c1.api.app.v1.ConnectorServiceUpdateResponse",
-        )
-        .await;
-    assert_eq!(
-        answer["connectorView"]["connector"]["displayName"],
-        "Torq renamed"
-    );
-    assert_eq!(
-        answer["connectorView"]["connector"]["userIds"],
-        json!(["u4"])
-    );
+    let answer = client.update(APP, id, true, &update).await;
+    assert_eq!(answer["displayName"], "Torq renamed");
+    assert_eq!(answer["userIds"], json!(["u4"]));
 
     // Setting the config later starts a sync.
     let update = json!({
         "connector": {"config": env_config(&[("torq_client_id", "cid"), ("torq_client_secret", "csecret")])},
         "updateMask": "config",
     });
-    let configured = client
-        .ok(
-            Method::POST,
-            &format!("/api/v1/apps/{APP}/connectors/{id}"),
-            Some("c1.api.app.v1.ConnectorServiceUpdateRequestInput"),
-            Some(&update),
-            "c1.api.app.v1.ConnectorServiceUpdateResponse",
-        )
-        .await;
-    let configured = &configured["connectorView"]["connector"];
+    let configured = client.update(APP, id, false, &update).await;
     assert_eq!(configured["status"]["status"], "SYNC_STATUS_RUNNING");
     assert_eq!(
         configured["config"]["configuration"],

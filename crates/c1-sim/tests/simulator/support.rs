@@ -380,6 +380,29 @@ impl Client<'_> {
         answer
     }
 
+    /// An update (`delegated`: through `/delegated`), both bodies validated; returns the
+    /// updated connector.
+    pub async fn update(&self, app: &str, id: &str, delegated: bool, body: &Value) -> Value {
+        let (suffix, request_schema) = if delegated {
+            (
+                "/delegated",
+                "c1.api.app.v1.ConnectorServiceUpdateDelegatedRequestInput",
+            )
+        } else {
+            ("", "c1.api.app.v1.ConnectorServiceUpdateRequestInput")
+        };
+        let answer = self
+            .ok(
+                Method::POST,
+                &format!("/api/v1/apps/{app}/connectors/{id}{suffix}"),
+                Some(request_schema),
+                Some(body),
+                "c1.api.app.v1.ConnectorServiceUpdateResponse",
+            )
+            .await;
+        answer["connectorView"]["connector"].clone()
+    }
+
     /// The first page of an app's connectors (a validated `ConnectorServiceListResponse`).
     pub async fn list(&self, app: &str) -> Value {
         self.ok(
