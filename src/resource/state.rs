@@ -157,9 +157,9 @@ mod tests {
     fn official_state() -> serde_json::Value {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/c1-api/official-provider-v1.5.0.tfstate"
+            "/tests/acceptance/testdata/official-provider-v1.5.0.tfstate"
         );
-        serde_json::from_str(&std::fs::read_to_string(path).expect("the contract's state file"))
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the official provider's state"))
             .unwrap()
     }
 

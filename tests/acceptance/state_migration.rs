@@ -1,30 +1,19 @@
 //! Switching from the official provider: a state written by the official provider v1.5.0
-//! (shared/c1-api/official-provider-v1.5.0.tfstate) is read, upgraded and planned with no changes.
+//! (testdata/official-provider-v1.5.0.tfstate) is read, upgraded and planned with no changes.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::Path;
 
 use serde_json::Value;
 
 use crate::harness::*;
 
 fn official_state() -> Value {
-    let candidates = [
-        std::env::var_os("C1_OFFICIAL_STATE").map(PathBuf::from),
-        Some(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/c1-api/official-provider-v1.5.0.tfstate"),
-        ),
-        Some(PathBuf::from(
-            "/work/shared/c1-api/official-provider-v1.5.0.tfstate",
-        )),
-    ];
-    for p in candidates.into_iter().flatten() {
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            return serde_json::from_str(&text).expect("official state is JSON");
-        }
-    }
-    panic!("official-provider-v1.5.0.tfstate not found beside the repository (shared/c1-api/)");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/acceptance/testdata/official-provider-v1.5.0.tfstate");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("official state is JSON")
 }
 
 /// The configuration the official provider's user had for that state (secrets as recorded).

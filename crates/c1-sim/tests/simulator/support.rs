@@ -23,8 +23,7 @@ pub const APP: &str = "app-under-test";
 fn openapi_components() -> &'static Value {
     static COMPONENTS: OnceLock<Value> = OnceLock::new();
     COMPONENTS.get_or_init(|| {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/c1-api/openapi-connectors.yaml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contract/openapi.yaml");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let document: Value = serde_yaml::from_str(&text).expect("OpenAPI YAML parses");
