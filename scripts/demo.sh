@@ -54,8 +54,13 @@ CLIENT_SECRET=$(json_field client_secret)
 [ -n "$CLIENT_ID" ] && [ -n "$CLIENT_SECRET" ] || { echo "demo: could not mint credentials" >&2; exit 1; }
 echo "client id: $CLIENT_ID (secret kept in the environment only)"
 
-say "Installing provider v$VERSION into a local filesystem mirror"
-PKG=$DEMO/mirror/registry.terraform.io/conductorone/conductorone/$VERSION/linux_amd64
+# The mirror keeps the build under the platform Terraform runs on (for example linux_amd64).
+PLATFORM=$(TF_CLI_CONFIG_FILE=/dev/null "$TERRAFORM" version -json | tr -d '\n' |
+  sed -n 's/.*"platform" *: *"\([^"]*\)".*/\1/p')
+[ -n "$PLATFORM" ] || { echo "demo: could not read the platform from '$TERRAFORM version -json'" >&2; exit 1; }
+
+say "Installing provider v$VERSION ($PLATFORM) into a local filesystem mirror"
+PKG=$DEMO/mirror/registry.terraform.io/conductorone/conductorone/$VERSION/$PLATFORM
 mkdir -p "$PKG"
 cp "$PROVIDER_BIN" "$PKG/terraform-provider-conductorone_v$VERSION"
 cat >"$DEMO/cli.tfrc" <<TFRC

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// Catalog ids of the three integrations (see shared/c1-api/README.md).
+/// Catalog ids of the three integrations (see crates/c1-sim/contract/README.md).
 pub const TWINGATE_CATALOG: &str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
 pub const TORQ_CATALOG: &str = "2dYadq89kbCyS23tPrCs4dfmqJr";
 pub const SEGMENT_CATALOG: &str = "2YuQMfugzij8vRI4FGkYNcMxgOe";
@@ -25,6 +25,9 @@ pub struct Bins {
     pub sim: PathBuf,
     pub terraform: PathBuf,
     pub terraform_version: String,
+    /// The platform Terraform runs on, in its own words (for example `darwin_arm64`):
+    /// the folder a provider mirror keeps this host's build in.
+    pub terraform_platform: String,
 }
 
 pub fn bins() -> &'static Bins {
@@ -63,6 +66,10 @@ pub fn bins() -> &'static Bins {
             )
         });
         let terraform_version = v["terraform_version"].as_str().unwrap_or("?").to_string();
+        let terraform_platform = v["platform"]
+            .as_str()
+            .unwrap_or_else(|| panic!("terraform version -json has no platform: {v}"))
+            .to_string();
         // Written to the process's stderr directly so the test runner does not capture it.
         let _ = writeln!(
             std::io::stderr(),
@@ -76,6 +83,7 @@ pub fn bins() -> &'static Bins {
             sim,
             terraform,
             terraform_version,
+            terraform_platform,
         }
     })
 }
@@ -657,10 +665,14 @@ impl Tf {
             Install::FilesystemMirror => {
                 let mirror = dir.path.join("mirror");
                 let pkg = mirror.join(format!(
-                    "registry.terraform.io/conductorone/conductorone/{PROVIDER_VERSION}/linux_amd64"
+                    "registry.terraform.io/conductorone/conductorone/{PROVIDER_VERSION}/{}",
+                    b.terraform_platform
                 ));
                 std::fs::create_dir_all(&pkg).expect("mirror dir");
-                let dest = pkg.join(format!("terraform-provider-conductorone_v{PROVIDER_VERSION}"));
+                let dest = pkg.join(format!(
+                    "terraform-provider-conductorone_v{PROVIDER_VERSION}{}",
+                    std::env::consts::EXE_SUFFIX
+                ));
                 std::fs::copy(&b.provider, &dest).expect("copy provider into mirror");
                 format!(
                     "provider_installation {{\n  filesystem_mirror {{\n    path    = {}\n    include = [\"registry.terraform.io/conductorone/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/conductorone/*\"]\n  }}\n}}\n",
