@@ -1,8 +1,28 @@
 //! `terraform-provider-conductorone`: the plugin binary Terraform starts.
+//!
+//! Terraform starts it without arguments and speaks the plugin protocol with it. Run by hand,
+//! `--version` prints the provider's version (the Cargo package version) and exits.
 
-use conductorone_provider::provider::{ConductorOneProvider, PROVIDER_NAME};
+use conductorone_provider::provider::{ConductorOneProvider, PROVIDER_NAME, PROVIDER_VERSION};
+
+const BINARY: &str = env!("CARGO_BIN_NAME");
 
 fn main() -> anyhow::Result<()> {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--version" | "-version" | "version") => {
+            println!("{BINARY} {PROVIDER_VERSION}");
+            return Ok(());
+        }
+        Some("--help" | "-help" | "-h") => {
+            println!("{}", usage());
+            return Ok(());
+        }
+        Some(other) => {
+            eprintln!("{BINARY}: unknown argument {other:?}\n{}", usage());
+            std::process::exit(2);
+        }
+    }
     // Before any thread exists: logging adjusts the environment it reads.
     conductorone_provider::logging::init();
     tokio::runtime::Builder::new_multi_thread()
@@ -12,4 +32,12 @@ fn main() -> anyhow::Result<()> {
             PROVIDER_NAME,
             ConductorOneProvider::new(),
         ))
+}
+
+fn usage() -> String {
+    format!(
+        "{BINARY} {PROVIDER_VERSION}: the ConductorOne Terraform provider.\n\
+         Terraform starts this plugin itself (install it with `terraform init`).\n\
+         Usage: {BINARY} --version"
+    )
 }

@@ -18,6 +18,10 @@ use crate::resource::{diagnostic, ClientSlot, IntegrationResource};
 /// The provider's local name: resources are `conductorone_<name>`.
 pub const PROVIDER_NAME: &str = "conductorone";
 
+/// The provider's version: the Cargo package version, which `make release` checks against the
+/// release's `VERSION`.
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The provider block as Terraform sends it.
 #[derive(Serialize, Deserialize, Default)]
 pub struct ProviderConfig {

@@ -69,3 +69,24 @@ fn dev_overrides_need_no_init() {
         .contains("1 to add");
     assert_eq!(sim.requests().writes(), 0);
 }
+
+/// `terraform-provider-conductorone --version` names the version the release is published
+/// under; Terraform itself starts the binary without arguments (every other test).
+#[test]
+fn provider_binary_reports_its_version() {
+    let out = std::process::Command::new(&bins().provider)
+        .arg("--version")
+        .output()
+        .expect("run the provider binary");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("terraform-provider-conductorone {PROVIDER_VERSION}")
+    );
+    let out = std::process::Command::new(&bins().provider)
+        .arg("--bogus")
+        .output()
+        .expect("run the provider binary");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument \"--bogus\""));
+}
