@@ -145,7 +145,35 @@ impl Drop for Scratch {
     }
 }
 
-fn runtime() -> &'static tokio::runtime::Runtime {
+/// A folder for what the whole test run shares (the test CA, the release), under Cargo's
+/// `target/tmp`. Folders left by earlier runs whose process is gone are removed first.
+pub fn run_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let me = std::process::id();
+        for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.strip_prefix("acceptance-run-") else {
+                continue;
+            };
+            let alive = pid == me.to_string()
+                || Command::new("kill")
+                    .args(["-0", pid])
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let dir = base.join(format!("acceptance-run-{me}"));
+        std::fs::create_dir_all(&dir).expect("create the run folder");
+        dir
+    })
+}
+
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -652,6 +680,19 @@ impl Tf {
         tf
     }
 
+    /// A working directory whose provider talks to `sim` with `creds` and whose CLI
+    /// configuration is `cli_config` (a test's own `provider_installation` or `host` blocks).
+    pub fn with_cli_config(name: &str, sim: &Sim, creds: &Creds, cli_config: &str) -> Tf {
+        let tf = Tf::new(name, sim, creds);
+        tf.set_cli_config(cli_config);
+        tf
+    }
+
+    /// Replaces the CLI configuration file (`TF_CLI_CONFIG_FILE`) with `text`.
+    pub fn set_cli_config(&self, text: &str) {
+        std::fs::write(self.dir.path.join("cli.tfrc"), text).expect("write cli config");
+    }
+
     /// A working directory with no provider credentials in its environment.
     pub fn bare(name: &str, install: Install) -> Tf {
         let b = bins();
@@ -954,9 +995,33 @@ pub fn kv(kind: Kind, variant: u8) -> Vec<(&'static str, String)> {
 
 /// The `terraform { required_providers }` block users write.
 pub fn required_providers() -> String {
+    required_providers_from("conductorone/conductorone")
+}
+
+/// The `required_providers` block for this provider under another source address.
+pub fn required_providers_from(source: &str) -> String {
     format!(
-        "terraform {{\n  required_providers {{\n    conductorone = {{\n      source  = \"conductorone/conductorone\"\n      version = \"{PROVIDER_VERSION}\"\n    }}\n  }}\n}}\n"
+        "terraform {{\n  required_providers {{\n    conductorone = {{\n      source  = {}\n      version = \"{PROVIDER_VERSION}\"\n    }}\n  }}\n}}\n",
+        hcl_str(source)
     )
+}
+
+/// The registry namespace the provider is published under (`<namespace>/conductorone`): the
+/// Makefile's `REGISTRY_NAMESPACE`, which `make` exports; under a bare `cargo test`, its default.
+pub fn registry_namespace() -> String {
+    if let Some(ns) = std::env::var("REGISTRY_NAMESPACE")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        return ns;
+    }
+    let makefile = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Makefile"))
+        .expect("read the Makefile");
+    makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("REGISTRY_NAMESPACE ?="))
+        .map(|v| v.trim().to_string())
+        .expect("the Makefile sets REGISTRY_NAMESPACE ?= <namespace>")
 }
 
 /// A whole configuration: the `required_providers` block followed by `body`.

@@ -2,6 +2,8 @@
 //! simulator (`c1-sim`), one working directory and one simulator per test.
 
 mod harness;
+mod https;
+mod release;
 
 mod auth;
 mod combinations;
@@ -13,6 +15,7 @@ mod import;
 mod install;
 mod lifecycle;
 mod logging;
+mod registry;
 mod scale;
 mod state_migration;
 mod validation;

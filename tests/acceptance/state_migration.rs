@@ -17,7 +17,7 @@ fn official_state() -> Value {
 }
 
 /// The configuration the official provider's user had for that state (secrets as recorded).
-const USER_CONFIG: &str = r#"
+pub const USER_CONFIG: &str = r#"
 resource "conductorone_integration_segment" "s" {
   app_id               = "app2"
   segment_access_token = "REDACTED-segment_access_token"
@@ -42,14 +42,11 @@ resource "conductorone_integration_twingate" "t" {
 }
 "#;
 
-#[test]
-fn official_provider_state_plans_clean() {
-    let sim = Sim::start("state-migration");
-    let creds = sim.mint();
-
-    // The connectors that state describes, as they exist in C1 (here: our simulator, which
-    // picks its own ids and timestamps; the state is rewritten to point at them).
-    let setup = Tf::new("state-migration-setup", &sim, &creds);
+/// A state the official provider v1.5.0 wrote for [`USER_CONFIG`], describing connectors that
+/// exist in `sim` (created here first; the simulator picks its own ids and timestamps, so the
+/// state is rewritten to point at them). Its resources name `conductorone/conductorone`.
+pub fn official_state_in(sim: &Sim, creds: &Creds) -> Value {
+    let setup = Tf::new("official-state-setup", sim, creds);
     setup.write_main(&config(USER_CONFIG));
     setup.apply().code(0).contains("4 added");
     let created: BTreeMap<String, Value> = setup.resources().into_iter().collect();
@@ -59,6 +56,10 @@ fn official_provider_state_plans_clean() {
     // Terraform refuses state written by a newer Terraform than the one in use.
     state["terraform_version"] = Value::String(bins().terraform_version.clone());
     for r in state["resources"].as_array_mut().unwrap() {
+        assert_eq!(
+            r["provider"],
+            "provider[\"registry.terraform.io/conductorone/conductorone\"]"
+        );
         let addr = format!(
             "{}.{}",
             r["type"].as_str().unwrap(),
@@ -77,16 +78,14 @@ fn official_provider_state_plans_clean() {
             attrs["user_ids"] = ours["user_ids"].clone();
         }
     }
+    state
+}
 
-    let tf = Tf::new("state-migration", &sim, &creds);
-    tf.write_main(&config(USER_CONFIG));
-    tf.write(
-        "terraform.tfstate",
-        &serde_json::to_string_pretty(&state).unwrap(),
-    );
+/// Plans `tf` (holding [`USER_CONFIG`] and an official state) and asserts what a switch of
+/// providers must give: no changes, and nothing but one read per connector in C1.
+pub fn assert_official_state_plans_clean(tf: &Tf, sim: &Sim) {
     sim.clear_requests();
-    let out = tf.plan();
-    out.code(0).contains("No changes.");
+    tf.plan().code(0).contains("No changes.");
     let log = sim.take_requests();
     assert_eq!(log.writes(), 0, "{}", log.summary());
     assert_eq!(
@@ -95,6 +94,21 @@ fn official_provider_state_plans_clean() {
         "each connector refreshed: {}",
         log.summary()
     );
+}
+
+#[test]
+fn official_provider_state_plans_clean() {
+    let sim = Sim::start("state-migration");
+    let creds = sim.mint();
+    let state = official_state_in(&sim, &creds);
+
+    let tf = Tf::new("state-migration", &sim, &creds);
+    tf.write_main(&config(USER_CONFIG));
+    tf.write(
+        "terraform.tfstate",
+        &serde_json::to_string_pretty(&state).unwrap(),
+    );
+    assert_official_state_plans_clean(&tf, &sim);
 
     // An apply writes the state in our schema; the plan stays clean.
     tf.apply()
