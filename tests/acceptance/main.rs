@@ -9,6 +9,7 @@ mod auth;
 mod combinations;
 mod delegated;
 mod drift;
+mod dropin;
 mod examples;
 mod faults;
 mod import;

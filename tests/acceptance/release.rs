@@ -328,3 +328,14 @@ pub fn write_registry(root: &Path, namespace: &str, rel: &Release, tamper: Tampe
         );
     }
 }
+
+/// A filesystem mirror (packed layout) holding the release's zips for `hostname/namespace`, as
+/// a company copies them in: `<mirror>/<hostname>/<namespace>/conductorone/<zip>`.
+pub fn write_filesystem_mirror(mirror: &Path, address: &str, rel: &Release) {
+    let dir = mirror.join(address);
+    std::fs::create_dir_all(&dir).expect("mirror folder");
+    for platform in &rel.platforms {
+        let name = rel.zip_name(platform);
+        std::fs::copy(rel.file(&name), dir.join(&name)).expect("copy the zip");
+    }
+}
