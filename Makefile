@@ -30,13 +30,14 @@ export REGISTRY_NAMESPACE
 # path is taken from the repository's root).
 DIST_DIR ?= dist
 
-.PHONY: help tools protoc gpg zip terraform build test test-unit test-acceptance demo lint fmt clean-tools schemas release release-package release-sign
+.PHONY: help tools protoc gpg zip terraform build test test-unit test-acceptance demo lint fmt clean-tools schemas docs release release-package release-sign
 
 help:
 	@echo "make demo             build, start the simulator, apply examples/terraform, plan again, stop"
 	@echo "make test             unit and acceptance tests (what CI runs)"
 	@echo "make lint             cargo fmt --check and clippy -D warnings"
 	@echo "make schemas          regenerate schemas/*.schema.json from the integration declarations"
+	@echo "make docs             regenerate the registry docs (docs/) from the provider schema and examples/"
 	@echo "make release VERSION=x.y.z   build, zip, checksum and sign this host's release into dist/"
 	@echo "                      (signing key: GPG_PRIVATE_KEY [+ GPG_PASSPHRASE] or GPG_FINGERPRINT)"
 	@echo "make tools            install what is missing: protoc, gpg, zip, terraform ($(TERRAFORM))"
@@ -92,6 +93,11 @@ test: tools build
 # Regenerate schemas/<integration>.schema.json from the declarations (commit the result).
 schemas:
 	UPDATE_SCHEMAS=1 $(CARGO) test -p terraform-provider-conductorone --lib committed_schemas
+
+# Regenerate docs/ (the Terraform Registry's pages) from the provider's schema, templates/ and
+# examples/ (commit the result; a test fails while the committed pages are stale).
+docs:
+	UPDATE_DOCS=1 $(CARGO) test -p terraform-provider-conductorone --lib committed_docs
 
 # The release in the registry's layout under DIST_DIR (git-ignored dist/). VERSION must be the
 # version in Cargo.toml. The release workflow (.github/workflows/release.yml) runs

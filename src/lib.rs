@@ -4,5 +4,7 @@
 pub mod integrations;
 pub mod logging;
 pub mod provider;
+#[cfg(test)]
+mod registry_docs;
 pub mod resource;
 pub mod settings_schema;

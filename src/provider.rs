@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use c1_client::config::{ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_SERVER_URL, ENV_TENANT_DOMAIN};
 use c1_client::{resolve_config, ConfigError, ConnectorClient, ProviderAttributes};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -47,28 +48,30 @@ impl ConductorOneProvider {
     }
 }
 
-const ATTRIBUTES: [(&str, &str, &str, bool); 4] = [
+/// The provider block's attributes: (name, environment variable it falls back to, description,
+/// sensitive).
+pub(crate) const ATTRIBUTES: [(&str, &str, &str, bool); 4] = [
     (
         "server_url",
-        "CONDUCTORONE_SERVER_URL",
+        ENV_SERVER_URL,
         "URL of the C1 tenant, e.g. `https://acme.conductor.one`. Derived from `tenant_domain` or `client_id` when not set. `http://` is accepted for loopback hosts only.",
         false,
     ),
     (
         "tenant_domain",
-        "CONDUCTORONE_TENANT_DOMAIN",
+        ENV_TENANT_DOMAIN,
         "The tenant, e.g. `acme` for `acme.conductor.one`.",
         false,
     ),
     (
         "client_id",
-        "CONDUCTORONE_CLIENT_ID",
+        ENV_CLIENT_ID,
         "Client id of a C1 API credential, `<name>@<tenant>.conductor.one/<suffix>`.",
         false,
     ),
     (
         "client_secret",
-        "CONDUCTORONE_CLIENT_SECRET",
+        ENV_CLIENT_SECRET,
         "Client secret of the same credential, `secret-token:conductorone.com:v1:...`.",
         true,
     ),
