@@ -7,6 +7,8 @@ terraform {
   required_version = ">= 1.5"
   required_providers {
     conductorone = {
+      # The official provider's address: this provider stands in for it from a mirror (`make demo`
+      # sets up a filesystem mirror). From the registry it is "c1-community/conductorone".
       source  = "conductorone/conductorone"
       version = "~> 0.1"
     }
