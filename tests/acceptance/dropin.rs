@@ -4,7 +4,7 @@
 //! and a network mirror over HTTPS in the layout `terraform providers mirror` writes.
 
 use crate::harness::*;
-use crate::https::{ca_file, StaticHttps};
+use crate::https::{trust_test_ca, StaticHttps};
 use crate::registry::{locked_hashes, registry_host_override, serve_registry};
 use crate::release::{release, write_filesystem_mirror, Tamper, PROVIDER_TYPE};
 use crate::state_migration::{assert_official_state_plans_clean, official_state_in, USER_CONFIG};
@@ -72,7 +72,7 @@ fn network_mirror_of_the_release_stands_in_for_the_official_provider() {
     let (_registry, registry) = serve_registry("network-mirror", &ns, Tamper::None);
     let mut maker = Tf::bare("dropin-mirror-maker", Install::DevOverrides);
     maker.set_cli_config(&registry_host_override(&registry));
-    maker.set_env("SSL_CERT_FILE", &ca_file().to_string_lossy());
+    trust_test_ca(&mut maker);
     maker.write_main(&required_providers_from(&format!("{ns}/{PROVIDER_TYPE}")));
     let site = Scratch::new("dropin-mirror-site");
     maker
@@ -129,7 +129,7 @@ fn network_mirror_of_the_release_stands_in_for_the_official_provider() {
             hcl_str(&format!("{}/", mirror.url))
         )),
     );
-    tf.set_env("SSL_CERT_FILE", &ca_file().to_string_lossy());
+    trust_test_ca(&mut tf);
     tf.init()
         .code(0)
         .contains(&format!(

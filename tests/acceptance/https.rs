@@ -17,7 +17,7 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
-use crate::harness::{run_dir, runtime};
+use crate::harness::{run_dir, runtime, Tf};
 
 /// A CA made for this test run and the certificate it issued for `localhost` and `127.0.0.1`.
 struct TestCa {
@@ -60,9 +60,9 @@ fn test_ca() -> &'static TestCa {
     })
 }
 
-/// The file `SSL_CERT_FILE` must name for Terraform to trust [`StaticHttps`] servers.
-pub fn ca_file() -> &'static Path {
-    &test_ca().ca_file
+/// Makes Terraform in `tf` trust [`StaticHttps`] servers (`SSL_CERT_FILE` names the test CA).
+pub fn trust_test_ca(tf: &mut Tf) {
+    tf.set_env("SSL_CERT_FILE", &test_ca().ca_file.to_string_lossy());
 }
 
 /// Serves the files under `root` at `https://localhost:<port>/` until dropped. JSON is served

@@ -8,7 +8,7 @@
 //! asks the system keychain), hence Linux only.
 
 use crate::harness::*;
-use crate::https::{ca_file, StaticHttps};
+use crate::https::{trust_test_ca, StaticHttps};
 use crate::release::{release, write_registry, Release, Tamper, PROVIDER_TYPE};
 use crate::state_migration::{assert_official_state_plans_clean, official_state_in, USER_CONFIG};
 
@@ -92,7 +92,7 @@ fn init_from_the_registry_verifies_the_signature_and_locks_the_hashes() {
     let creds = sim.mint();
     // No host block: Terraform finds the registry API through service discovery.
     let mut tf = Tf::with_cli_config("registry-install", &sim, &creds, "");
-    tf.set_env("SSL_CERT_FILE", &ca_file().to_string_lossy());
+    trust_test_ca(&mut tf);
     let source = format!("{}/{ns}/{PROVIDER_TYPE}", server.host);
     tf.write_main(&format!(
         "{}\nprovider \"conductorone\" {{}}\n\n{}",
@@ -173,7 +173,7 @@ fn init_refuses_a_tampered_release_or_a_foreign_signature() {
         let (_root, server) = serve_registry(&name, &ns, tamper);
         let mut tf = Tf::bare(&format!("registry-{name}"), Install::DevOverrides);
         tf.set_cli_config("");
-        tf.set_env("SSL_CERT_FILE", &ca_file().to_string_lossy());
+        trust_test_ca(&mut tf);
         let source = format!("{}/{ns}/{PROVIDER_TYPE}", server.host);
         tf.write_main(&required_providers_from(&source));
         let out = tf.init();
@@ -218,7 +218,7 @@ fn official_state_moves_to_the_own_namespace_with_replace_provider() {
         &creds,
         &registry_host_override(&server),
     );
-    tf.set_env("SSL_CERT_FILE", &ca_file().to_string_lossy());
+    trust_test_ca(&mut tf);
     tf.write_main(&format!(
         "{}\n{USER_CONFIG}",
         required_providers_from(&format!("{ns}/{PROVIDER_TYPE}"))
