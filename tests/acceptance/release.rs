@@ -87,18 +87,11 @@ pub fn release() -> &'static Release {
 fn build_release() -> Release {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = run_dir().join("dist");
-    // A short path: gpg-agent's socket lives in GNUPGHOME.
-    let gnupg = std::env::temp_dir().join(format!("c1-gpg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&gnupg);
-    std::fs::create_dir_all(&gnupg).expect("GNUPGHOME");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&gnupg, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    }
+    let home = GnupgHome::new();
+    let gnupg = &home.0;
     let gpg = |args: &[&str]| -> Vec<u8> {
         let out = Command::new("gpg")
-            .env("GNUPGHOME", &gnupg)
+            .env("GNUPGHOME", gnupg)
             .args(["--batch", "--yes", "--pinentry-mode", "loopback"])
             .args(args)
             .stdin(Stdio::null())
@@ -171,11 +164,7 @@ fn build_release() -> Release {
         &sums.to_string_lossy(),
     ]);
     let impostor_signature = std::fs::read(&impostor_sig).expect("impostor signature");
-    let _ = Command::new("gpgconf")
-        .env("GNUPGHOME", &gnupg)
-        .args(["--kill", "gpg-agent"])
-        .status();
-    let _ = std::fs::remove_dir_all(&gnupg);
+    drop(home);
 
     let prefix = format!("terraform-provider-{PROVIDER_TYPE}_{PROVIDER_VERSION}_");
     let mut platforms: Vec<String> = std::fs::read_dir(&dir)
@@ -206,6 +195,37 @@ fn build_release() -> Release {
             "terraform-provider-{PROVIDER_TYPE}{}",
             std::env::consts::EXE_SUFFIX
         )),
+    }
+}
+
+/// A throwaway GnuPG home; dropping it stops the gpg-agent that gpg started for it and
+/// removes it (also when the build fails).
+struct GnupgHome(PathBuf);
+
+impl GnupgHome {
+    fn new() -> GnupgHome {
+        // A short path: gpg-agent's socket lives in it.
+        let path = std::env::temp_dir().join(format!("c1-gpg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("GNUPGHOME");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
+                .expect("chmod GNUPGHOME");
+        }
+        GnupgHome(path)
+    }
+}
+
+impl Drop for GnupgHome {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", &self.0)
+            .args(["--kill", "gpg-agent"])
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
