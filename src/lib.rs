@@ -3,6 +3,7 @@
 
 pub mod integrations;
 pub mod logging;
+pub mod plugin_nodelay;
 pub mod provider;
 #[cfg(test)]
 mod registry_docs;

@@ -25,6 +25,8 @@ fn main() -> anyhow::Result<()> {
     }
     // Before any thread exists: logging adjusts the environment it reads.
     conductorone_provider::logging::init();
+    // tf-provider leaves Nagle's algorithm on for Terraform's connection: see plugin_nodelay.rs.
+    conductorone_provider::plugin_nodelay::install();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -17,6 +17,7 @@ mod install;
 mod lifecycle;
 mod logging;
 mod registry;
+mod plugin_connection;
 mod scale;
 mod state_migration;
 mod validation;
