@@ -30,11 +30,13 @@ export REGISTRY_NAMESPACE
 # path is taken from the repository's root).
 DIST_DIR ?= dist
 
-.PHONY: help tools protoc gpg zip terraform build test test-unit test-acceptance demo lint fmt clean-tools schemas docs release release-package release-sign
+.PHONY: help tools protoc gpg zip terraform build test test-unit test-acceptance demo lint fmt clean-tools schemas docs release release-package release-sign bench bench-quick
 
 help:
 	@echo "make demo             build, start the simulator, apply examples/terraform, plan again, stop"
 	@echo "make test             unit and acceptance tests (what CI runs)"
+	@echo "make bench            release build; the real Terraform vs its floor at N=300 and N=100/300/1000 (BENCHMARKS.md)"
+	@echo "make bench-quick      the same, small and once (BENCH_N=30 BENCH_RUNS=1 BENCH_SCALE=10,30,100)"
 	@echo "make lint             cargo fmt --check and clippy -D warnings"
 	@echo "make schemas          regenerate schemas/*.schema.json from the integration declarations"
 	@echo "make docs             regenerate the registry docs (docs/) from the provider schema and examples/"
@@ -120,6 +122,15 @@ test-acceptance: tools build
 demo: tools
 	$(CARGO) build --workspace
 	TERRAFORM="$(TERRAFORM)" scripts/demo.sh
+
+# Not part of `make test`: timings belong in a benchmark, never in a test. Settings:
+# BENCH_N (300), BENCH_RUNS (3), BENCH_SCALE (100,300,1000 or none), BENCH_HANDSHAKES (21).
+bench: tools
+	$(CARGO) build --release -p terraform-provider-conductorone -p c1-sim -p c1-bench
+	TERRAFORM="$(TERRAFORM)" $(CARGO) run --release -q -p c1-bench
+
+bench-quick:
+	BENCH_N=$${BENCH_N:-30} BENCH_RUNS=$${BENCH_RUNS:-1} BENCH_SCALE=$${BENCH_SCALE:-10,30,100} $(MAKE) --no-print-directory bench
 
 lint:
 	$(CARGO) fmt --all -- --check
