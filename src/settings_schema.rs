@@ -134,11 +134,11 @@ impl SettingsSchema {
         let instance = Json::Object(config.clone());
         let mut violations: Vec<Violation> = Vec::new();
         for error in self.validator.iter_errors(&instance) {
-            let pointer = error.instance_path.to_string();
+            let pointer = error.instance_path().to_string();
             let mut segments = pointer.split('/').skip(1);
             let attribute = segments.next().map(str::to_string);
             let index = segments.next().and_then(|s| s.parse::<i64>().ok());
-            let violation = match (&error.kind, attribute) {
+            let violation = match (error.kind(), attribute) {
                 (jsonschema::error::ValidationErrorKind::Required { property }, None) => {
                     let name = property.as_str().unwrap_or_default().to_string();
                     if unknown.contains(&name) {
@@ -182,7 +182,7 @@ impl SettingsSchema {
                         kind,
                         attribute,
                         index,
-                        &error.instance,
+                        error.instance(),
                         error.to_string(),
                     )
                 }

@@ -78,7 +78,7 @@ pub fn assert_schema(name: &str, instance: &Value) {
     };
     let errors: Vec<String> = validator
         .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path))
+        .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(
         errors.is_empty(),
