@@ -21,26 +21,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use profile::{ProcessRecord, Wrapper};
-use report::{median, megabytes, millis, ratio, secs, verdict, Growth};
-use sim::{Calls, Creds, Sim, Tls, TOKEN_EXCHANGE};
+use profile::Wrapper;
+use report::{secs, Measurement, Report, StepProfile};
+use sim::{Creds, Sim, Tls};
 use workdir::{Step, Subject, Workdir};
-
-/// Issue 9's targets at N = 300.
-const PLAN_RATIO_TARGET: f64 = 1.8;
-const APPLY_DESTROY_RATIO_TARGET: f64 = 1.5;
-const RSS_TARGET_BYTES: u64 = 20 * 1024 * 1024;
-const HANDSHAKE_TARGET: Duration = Duration::from_millis(20);
-
-/// gRPC methods Terraform calls once per resource instance (the rest are per process or command).
-const PER_RESOURCE_RPCS: &[&str] = &[
-    "ValidateResourceConfig",
-    "UpgradeResourceState",
-    "ReadResource",
-    "PlanResourceChange",
-    "ApplyResourceChange",
-    "ImportResourceState",
-];
 
 struct Config {
     n: usize,
@@ -85,28 +69,6 @@ impl Config {
     }
 }
 
-/// Wall times of one size: every run of every step, for both subjects.
-struct Measurement {
-    n: usize,
-    times: BTreeMap<(Subject, Step), Vec<Duration>>,
-    /// API calls of each provider step (the first run; they are the same every run).
-    calls: BTreeMap<Step, Calls>,
-    provider_dir: Workdir,
-}
-
-impl Measurement {
-    fn median(&self, subject: Subject, step: Step) -> Duration {
-        median(&self.times[&(subject, step)])
-    }
-}
-
-/// What one step of the profiling run showed.
-struct StepProfile {
-    processes: Vec<ProcessRecord>,
-    grpc: BTreeMap<String, usize>,
-    calls: Calls,
-}
-
 struct Bench {
     cfg: Config,
     scratch: PathBuf,
@@ -131,44 +93,35 @@ impl Bench {
         )
     }
 
-    /// `runs` rounds of apply, plan, destroy; floor and provider take turns at each step so
-    /// both see the same machine load.
-    fn measure(&self, n: usize) -> Result<Measurement> {
-        let floor = self.workdir(Subject::Floor, n)?;
-        let provider = self.workdir(Subject::Provider, n)?;
+    /// `runs` rounds of apply, plan, destroy; the subjects take turns at each step so all
+    /// see the same machine load. Returns the times and the provider's working directory.
+    fn measure(&self, n: usize) -> Result<(Measurement, Workdir)> {
+        let mut dirs = Subject::ALL
+            .into_iter()
+            .map(|subject| Ok((subject, self.workdir(subject, n)?)))
+            .collect::<Result<BTreeMap<_, _>>>()?;
         let mut times: BTreeMap<(Subject, Step), Vec<Duration>> = BTreeMap::new();
         let mut calls = BTreeMap::new();
         for run in 1..=self.cfg.runs {
             let mut line = format!("N={n} run {run}/{}:", self.cfg.runs);
             for step in Step::ALL {
-                let floor_time = floor.run(step, &[])?;
-                self.sim.take_calls()?;
-                let provider_time = provider.run(step, &[])?;
-                calls.entry(step).or_insert(self.sim.take_calls()?);
-                times
-                    .entry((Subject::Floor, step))
-                    .or_default()
-                    .push(floor_time);
-                times
-                    .entry((Subject::Provider, step))
-                    .or_default()
-                    .push(provider_time);
-                let _ = write!(
-                    line,
-                    "  {} {} / {}",
-                    step.name(),
-                    secs(floor_time),
-                    secs(provider_time)
-                );
+                let _ = write!(line, "  {}", step.name());
+                for (subject, dir) in &dirs {
+                    self.sim.take_calls()?;
+                    let time = dir.run(step, &[])?;
+                    if *subject == Subject::Provider {
+                        calls.entry(step).or_insert(self.sim.take_calls()?);
+                    }
+                    times.entry((*subject, step)).or_default().push(time);
+                    let _ = write!(line, " {}", secs(time));
+                }
             }
-            eprintln!("{line}  (floor / conductorone)");
+            eprintln!("{line}  (floor, bare floor, conductorone)");
         }
-        Ok(Measurement {
-            n,
-            times,
-            calls,
-            provider_dir: provider,
-        })
+        let provider = dirs
+            .remove(&Subject::Provider)
+            .expect("the provider's directory");
+        Ok((Measurement { n, times, calls }, provider))
     }
 
     /// One more round of the provider's steps with the binary wrapped and Terraform's core
@@ -281,188 +234,36 @@ fn main() -> Result<()> {
         sim,
         creds,
     };
-    let main = bench.measure(bench.cfg.n)?;
-    let (profile, memory_measured) = bench.profile(&main.provider_dir)?;
-    let mut sizes = BTreeMap::new();
+    let (main, provider_dir) = bench.measure(bench.cfg.n)?;
+    let (profile, memory_measured) = bench.profile(&provider_dir)?;
+    let mut others = Vec::new();
     for &n in &bench.cfg.scale {
-        if n != main.n && !sizes.contains_key(&n) {
-            sizes.insert(n, bench.measure(n)?);
+        if n != main.n && !others.iter().any(|m: &Measurement| m.n == n) {
+            others.push(bench.measure(n)?.0);
         }
     }
-
-    let mut out = String::new();
-    let n = main.n;
-    let _ = writeln!(
-        out,
-        "## c1-bench: N = {n}, median of {} run(s)\n\nTerraform {tf_version} ({platform}), {cores} cores, default parallelism (10), c1-sim over HTTPS on loopback; load average before: {}, after: {}.\n",
-        bench.cfg.runs,
-        load_before.as_deref().unwrap_or("n/a"),
-        load_average().as_deref().unwrap_or("n/a"),
-    );
-    let _ = writeln!(
-        out,
-        "| step | floor (`terraform_data`) | conductorone | ratio | target |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---|");
-    for step in Step::ALL {
-        let floor = main.median(Subject::Floor, step);
-        let ours = main.median(Subject::Provider, step);
-        let target = if step == Step::Plan {
-            PLAN_RATIO_TARGET
-        } else {
-            APPLY_DESTROY_RATIO_TARGET
-        };
-        let r = ratio(ours, floor);
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {r:.2}x | ≤ {target}x: {} |",
-            step.name(),
-            secs(floor),
-            secs(ours),
-            verdict(r <= target)
-        );
+    let mut growth: Vec<&Measurement> = others.iter().collect();
+    if bench.cfg.scale.contains(&main.n) {
+        growth.push(&main);
     }
+    growth.sort_by_key(|m| m.n);
 
-    let _ = writeln!(
-        out,
-        "\n### Profile (one more round, provider wrapped, Terraform core trace log on)\n"
-    );
-    let _ = writeln!(
-        out,
-        "| step | provider processes | peak RSS | provider CPU | gRPC calls per resource | per command | API calls per resource | token exchanges |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---|---|---|---:|");
-    let mut peak_rss = 0;
-    for step in Step::ALL {
-        let p = &profile[&step];
-        let rss = p.processes.iter().filter_map(|r| r.peak_rss_bytes).max();
-        peak_rss = peak_rss.max(rss.unwrap_or(0));
-        let cpu: Option<Duration> = p.processes.iter().map(|r| r.cpu).sum();
-        let (per_resource, per_command): (Vec<_>, Vec<_>) = p
-            .grpc
-            .iter()
-            .partition(|(method, _)| PER_RESOURCE_RPCS.contains(&method.as_str()));
-        let per_resource_total: usize = per_resource.iter().map(|(_, c)| **c).sum();
-        let per_resource_text = per_resource
-            .iter()
-            .map(|(m, c)| format!("{m} {:.2}", **c as f64 / n as f64))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let per_command_text = per_command
-            .iter()
-            .map(|(m, c)| match m.as_str() {
-                // Terraform logs every lookup; the provider is asked once per process.
-                "GetProviderSchema" => format!("{m} {} ({c} lookups)", p.processes.len()),
-                _ => format!("{m} {c}"),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let api_text = p
-            .calls
-            .0
-            .iter()
-            .filter(|(op, _)| op.as_str() != TOKEN_EXCHANGE)
-            .map(|(op, c)| format!("{op} {:.2}", *c as f64 / n as f64))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {:.2} ({per_resource_text}) | {per_command_text} | {:.2} ({api_text}) | {} |",
-            step.name(),
-            p.processes.len(),
-            rss.map_or("n/a".into(), megabytes),
-            cpu.map_or("n/a".into(), secs),
-            per_resource_total as f64 / n as f64,
-            p.calls.api_calls() as f64 / n as f64,
-            p.calls.count(TOKEN_EXCHANGE),
-        );
+    let report = Report {
+        setting: format!(
+            "Terraform {tf_version} ({platform}), {cores} cores, default parallelism (10), c1-sim over HTTPS on loopback; load average before: {}, after: {}.",
+            load_before.as_deref().unwrap_or("n/a"),
+            load_average().as_deref().unwrap_or("n/a"),
+        ),
+        runs: bench.cfg.runs,
+        main: &main,
+        profile: &profile,
+        memory_measured,
+        handshakes: &handshakes,
+        binary_size,
+        growth,
     }
-    let _ = writeln!(
-        out,
-        "\n`GetProviderSchema`: Terraform looks the schema up many times (lookups, from its trace log) but asks each provider process once; it would skip that call in later processes if the provider announced `get_provider_schema_optional`, which `tf-provider` does not."
-    );
-
-    let handshake = median(&handshakes);
-    let plan_calls = &main.calls[&Step::Plan];
-    let reads = plan_calls.count("ConnectorService.Get");
-    let one_call_per_read = reads == n && plan_calls.api_calls() == n;
-    let _ = writeln!(out, "\n### Targets at N = {n}\n");
-    let _ = writeln!(
-        out,
-        "- handshake line: median {} over {} starts (max {}), target < {}: {}",
-        millis(handshake),
-        handshakes.len(),
-        millis(handshakes.iter().copied().max().unwrap_or_default()),
-        millis(HANDSHAKE_TARGET),
-        verdict(handshake < HANDSHAKE_TARGET)
-    );
-    if memory_measured {
-        let _ = writeln!(
-            out,
-            "- provider peak RSS: {}, target < {}: {}",
-            megabytes(peak_rss),
-            megabytes(RSS_TARGET_BYTES),
-            verdict(peak_rss < RSS_TARGET_BYTES)
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "- provider peak RSS: not measured (no usable /usr/bin/time)"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "- API calls per read (no-change plan): {:.2} ({reads} reads, {} calls for {n} resources), target exactly 1: {}",
-        plan_calls.api_calls() as f64 / n as f64,
-        plan_calls.api_calls(),
-        verdict(one_call_per_read)
-    );
-    let _ = writeln!(out, "- provider binary: {}", megabytes(binary_size));
-
-    if !sizes.is_empty() || bench.cfg.scale.contains(&n) {
-        let mut all: Vec<&Measurement> = sizes.values().collect();
-        if bench.cfg.scale.contains(&n) {
-            all.push(&main);
-        }
-        all.sort_by_key(|m| m.n);
-        let _ = writeln!(out, "\n### Growth with N (median wall time)\n");
-        let _ = writeln!(
-            out,
-            "| N | floor apply | apply | floor plan | plan | floor destroy | destroy |"
-        );
-        let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
-        for m in &all {
-            let cells = Step::ALL
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} | {}",
-                        secs(m.median(Subject::Floor, *s)),
-                        secs(m.median(Subject::Provider, *s))
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" | ");
-            let _ = writeln!(out, "| {} | {cells} |", m.n);
-        }
-        let _ = writeln!(out);
-        for step in Step::ALL {
-            for (subject, name) in [
-                (Subject::Floor, "floor"),
-                (Subject::Provider, "conductorone"),
-            ] {
-                let points: Vec<_> = all.iter().map(|m| (m.n, m.median(subject, step))).collect();
-                let _ = writeln!(
-                    out,
-                    "- {} ({name}): {}",
-                    step.name(),
-                    Growth::of(&points).describe()
-                );
-            }
-        }
-    }
-
-    print!("{out}");
-    std::fs::write(bench.scratch.join("report.md"), &out)?;
+    .render();
+    print!("{report}");
+    std::fs::write(bench.scratch.join("report.md"), &report)?;
     Ok(())
 }

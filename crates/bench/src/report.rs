@@ -1,6 +1,63 @@
-//! Numbers into words: medians, ratios, the targets of issue 9 and whether time grows linearly.
+//! The results and how they read: medians, ratios to the floor, issue 9's targets, a profile
+//! of each step and whether time grows linearly, as Markdown.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::Duration;
+
+use crate::profile::ProcessRecord;
+use crate::sim::{Calls, TOKEN_EXCHANGE};
+use crate::workdir::{Step, Subject};
+
+/// Issue 9's targets at N = 300.
+const PLAN_RATIO_TARGET: f64 = 1.8;
+const APPLY_DESTROY_RATIO_TARGET: f64 = 1.5;
+const RSS_TARGET_BYTES: u64 = 20 * 1024 * 1024;
+const HANDSHAKE_TARGET: Duration = Duration::from_millis(20);
+
+/// gRPC methods Terraform calls once per resource instance (the rest: per process or command).
+const PER_RESOURCE_RPCS: &[&str] = &[
+    "ValidateResourceConfig",
+    "UpgradeResourceState",
+    "ReadResource",
+    "PlanResourceChange",
+    "ApplyResourceChange",
+    "ImportResourceState",
+];
+
+/// Wall times of one size: every run of every step, for every subject.
+pub struct Measurement {
+    pub n: usize,
+    pub times: BTreeMap<(Subject, Step), Vec<Duration>>,
+    /// API calls of each provider step (the first run; they are the same every run).
+    pub calls: BTreeMap<Step, Calls>,
+}
+
+impl Measurement {
+    pub fn median(&self, subject: Subject, step: Step) -> Duration {
+        median(&self.times[&(subject, step)])
+    }
+}
+
+/// What one step of the profiling round showed.
+pub struct StepProfile {
+    pub processes: Vec<ProcessRecord>,
+    pub grpc: BTreeMap<String, usize>,
+    pub calls: Calls,
+}
+
+/// Everything the report says.
+pub struct Report<'a> {
+    pub setting: String,
+    pub runs: usize,
+    pub main: &'a Measurement,
+    pub profile: &'a BTreeMap<Step, StepProfile>,
+    pub memory_measured: bool,
+    pub handshakes: &'a [Duration],
+    pub binary_size: u64,
+    /// Every size measured for the growth table (the main one included if asked for).
+    pub growth: Vec<&'a Measurement>,
+}
 
 pub fn median(values: &[Duration]) -> Duration {
     let mut sorted = values.to_vec();
@@ -16,25 +73,215 @@ pub fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
-pub fn millis(d: Duration) -> String {
+fn millis(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-pub fn megabytes(bytes: u64) -> String {
+fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-pub fn ratio(value: Duration, floor: Duration) -> f64 {
+fn ratio(value: Duration, floor: Duration) -> f64 {
     value.as_secs_f64() / floor.as_secs_f64().max(1e-9)
 }
 
-/// "met" or "MISSED", for a target line.
-pub fn verdict(met: bool) -> &'static str {
+fn verdict(met: bool) -> &'static str {
     if met {
         "met"
     } else {
         "MISSED"
     }
+}
+
+/// `count` per resource, two decimals.
+fn per(count: usize, n: usize) -> String {
+    format!("{:.2}", count as f64 / n as f64)
+}
+
+impl Report<'_> {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.times(&mut out);
+        self.profile(&mut out);
+        self.targets(&mut out);
+        if !self.growth.is_empty() {
+            self.growth(&mut out);
+        }
+        out
+    }
+
+    fn times(&self, out: &mut String) {
+        let m = self.main;
+        let _ = writeln!(
+            out,
+            "## c1-bench: N = {}, median of {} run(s)\n\n{}\n",
+            m.n, self.runs, self.setting
+        );
+        let _ = writeln!(
+            out,
+            "| step | floor (`terraform_data`, same values) | bare floor (`terraform_data`, one string) | conductorone | ratio to floor | target | ratio to bare floor |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---|---:|");
+        for step in Step::ALL {
+            let floor = m.median(Subject::Floor, step);
+            let bare = m.median(Subject::BareFloor, step);
+            let ours = m.median(Subject::Provider, step);
+            let target = match step {
+                Step::Plan => PLAN_RATIO_TARGET,
+                Step::Apply | Step::Destroy => APPLY_DESTROY_RATIO_TARGET,
+            };
+            let r = ratio(ours, floor);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {r:.2}x | ≤ {target}x: {} | {:.2}x |",
+                step.name(),
+                secs(floor),
+                secs(bare),
+                secs(ours),
+                verdict(r <= target),
+                ratio(ours, bare)
+            );
+        }
+    }
+
+    fn profile(&self, out: &mut String) {
+        let n = self.main.n;
+        let _ = writeln!(
+            out,
+            "\n### Profile (one more round: provider wrapped in /usr/bin/time, Terraform's core trace log on)\n"
+        );
+        let _ = writeln!(
+            out,
+            "| step | provider processes | peak RSS | provider CPU | gRPC calls per resource | gRPC calls per command | API calls per resource | token exchanges |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---|---|---|---:|");
+        for step in Step::ALL {
+            let p = &self.profile[&step];
+            let rss = p.processes.iter().filter_map(|r| r.peak_rss_bytes).max();
+            let cpu: Option<Duration> = p.processes.iter().map(|r| r.cpu).sum();
+            let (per_resource, per_command): (Vec<_>, Vec<_>) = p
+                .grpc
+                .iter()
+                .partition(|(method, _)| PER_RESOURCE_RPCS.contains(&method.as_str()));
+            let per_resource_total: usize = per_resource.iter().map(|(_, c)| **c).sum();
+            let per_resource_text = join(
+                per_resource
+                    .iter()
+                    .map(|(m, c)| format!("{m} {}", per(**c, n))),
+            );
+            let per_command_text = join(per_command.iter().map(|(m, c)| match m.as_str() {
+                // Terraform logs every lookup; it asks each provider process once.
+                "GetProviderSchema" => format!("{m} {} ({c} lookups)", p.processes.len()),
+                _ => format!("{m} {c}"),
+            }));
+            let api_text = join(
+                p.calls
+                    .0
+                    .iter()
+                    .filter(|(op, _)| op.as_str() != TOKEN_EXCHANGE)
+                    .map(|(op, c)| format!("{op} {}", per(*c, n))),
+            );
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} ({per_resource_text}) | {per_command_text} | {} ({api_text}) | {} |",
+                step.name(),
+                p.processes.len(),
+                rss.map_or("n/a".into(), megabytes),
+                cpu.map_or("n/a".into(), secs),
+                per(per_resource_total, n),
+                per(p.calls.api_calls(), n),
+                p.calls.count(TOKEN_EXCHANGE),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n`GetProviderSchema`: Terraform looks the schema up many times (lookups, from its trace log) but asks each provider process once; it would skip that call in every process after the first if the provider announced `get_provider_schema_optional`, which `tf-provider` does not. Token exchanges happen only in processes that call the API."
+        );
+    }
+
+    fn targets(&self, out: &mut String) {
+        let n = self.main.n;
+        let handshake = median(self.handshakes);
+        let _ = writeln!(out, "\n### Targets at N = {n}\n");
+        let _ = writeln!(
+            out,
+            "- time to the handshake line: median {} over {} starts (max {}), target < {}: {}",
+            millis(handshake),
+            self.handshakes.len(),
+            millis(self.handshakes.iter().copied().max().unwrap_or_default()),
+            millis(HANDSHAKE_TARGET),
+            verdict(handshake < HANDSHAKE_TARGET)
+        );
+        if self.memory_measured {
+            let peak = self
+                .profile
+                .values()
+                .flat_map(|p| &p.processes)
+                .filter_map(|r| r.peak_rss_bytes)
+                .max()
+                .unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "- provider peak RSS: {}, target < {}: {}",
+                megabytes(peak),
+                megabytes(RSS_TARGET_BYTES),
+                verdict(peak < RSS_TARGET_BYTES)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "- provider peak RSS: not measured (no usable /usr/bin/time)"
+            );
+        }
+        let plan = &self.main.calls[&Step::Plan];
+        let reads = plan.count("ConnectorService.Get");
+        let _ = writeln!(
+            out,
+            "- API calls per read (no-change plan): {} ({reads} reads in {} calls for {n} resources), target exactly 1: {}",
+            per(plan.api_calls(), n),
+            plan.api_calls(),
+            verdict(reads == n && plan.api_calls() == n)
+        );
+        let _ = writeln!(out, "- provider binary: {}", megabytes(self.binary_size));
+    }
+
+    fn growth(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "\n### Growth with N (median wall time: floor / bare floor / conductorone)\n"
+        );
+        let _ = writeln!(out, "| N | apply | no-change plan | destroy |");
+        let _ = writeln!(out, "|---:|---:|---:|---:|");
+        for m in &self.growth {
+            let cells = Step::ALL.map(|step| {
+                Subject::ALL
+                    .map(|subject| secs(m.median(subject, step)))
+                    .join(" / ")
+            });
+            let _ = writeln!(out, "| {} | {} |", m.n, cells.join(" | "));
+        }
+        let _ = writeln!(out);
+        for step in Step::ALL {
+            for subject in Subject::ALL {
+                let points: Vec<_> = self
+                    .growth
+                    .iter()
+                    .map(|m| (m.n, m.median(subject, step)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "- {} ({}): {}",
+                    step.name(),
+                    subject.name(),
+                    Growth::of(&points).describe()
+                );
+            }
+        }
+    }
+}
+
+fn join(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
 }
 
 /// How time grows with N: the marginal cost per resource between consecutive sizes.
@@ -59,9 +306,9 @@ impl Growth {
         Growth { marginal }
     }
 
-    /// Linear when the cost of an added resource at the largest sizes is within 1.5x of its
-    /// cost at the smallest (a fixed start-up cost does not count; measurement noise on a
-    /// busy machine does, hence the margin).
+    /// Linear when an added resource costs at the largest sizes at most 1.5x what it costs at
+    /// the smallest (a fixed start-up cost does not count; noise on a busy machine does,
+    /// hence the margin).
     pub fn is_linear(&self) -> Option<bool> {
         let first = self.marginal.first()?.2;
         let last = self.marginal.last()?.2;
@@ -69,15 +316,14 @@ impl Growth {
     }
 
     pub fn describe(&self) -> String {
-        let costs = self
-            .marginal
-            .iter()
-            .map(|(a, b, per)| format!("{a}→{b}: {:.2} ms", per * 1000.0))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let costs = join(
+            self.marginal
+                .iter()
+                .map(|(a, b, per)| format!("{a}→{b}: {:.2} ms", per * 1000.0)),
+        );
         match self.is_linear() {
-            Some(true) => format!("linear ({costs} per resource)"),
-            Some(false) => format!("NOT linear ({costs} per resource)"),
+            Some(true) => format!("linear ({costs} per added resource)"),
+            Some(false) => format!("NOT linear ({costs} per added resource)"),
             None => "needs two sizes".into(),
         }
     }

@@ -16,10 +16,26 @@ pub const PROVIDER_SOURCE: &str = "registry.terraform.io/conductorone/conductoro
 /// What a working directory manages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Subject {
+    /// The same count of `terraform_data` resources carrying the same values (as an object
+    /// `input`): what Terraform itself needs for this configuration, with no provider process.
+    Floor,
+    /// The same count of `terraform_data` resources with one string `input` each: Terraform's
+    /// least work per resource.
+    BareFloor,
     /// `conductorone_integration_*` resources through the provider under test.
     Provider,
-    /// The same count of `terraform_data` resources: what Terraform itself needs.
-    Floor,
+}
+
+impl Subject {
+    pub const ALL: [Subject; 3] = [Subject::Floor, Subject::BareFloor, Subject::Provider];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Subject::Floor => "floor",
+            Subject::BareFloor => "bare floor",
+            Subject::Provider => "conductorone",
+        }
+    }
 }
 
 /// The three steps measured, in the order they run.
@@ -108,7 +124,7 @@ pub fn apps() -> Vec<String> {
 }
 
 /// `main.tf` for `n` resources: a third of each kind (the first kinds take the remainder),
-/// spread over the apps; the floor declares the same values as `terraform_data` inputs.
+/// spread over the apps; the floors declare `terraform_data` resources instead.
 pub fn main_tf(subject: Subject, n: usize) -> String {
     let apps = apps();
     let app_list = apps
@@ -143,6 +159,10 @@ pub fn main_tf(subject: Subject, n: usize) -> String {
                 "\nresource \"terraform_data\" \"{kind}\" {{\n  count = {count}\n  input = {{\n{}  }}\n}}\n",
                 body("    ")
             ),
+            Subject::BareFloor => format!(
+                "\nresource \"terraform_data\" \"{kind}\" {{\n  count = {count}\n  input = \"{}\"\n}}\n",
+                settings[0].1
+            ),
         });
     }
     tf
@@ -168,11 +188,7 @@ impl Workdir {
         creds: &Creds,
         tls: &Tls,
     ) -> Result<Workdir> {
-        let name = match subject {
-            Subject::Provider => "conductorone",
-            Subject::Floor => "floor",
-        };
-        let path = parent.join(format!("{name}-{n}"));
+        let path = parent.join(format!("{}-{n}", subject.name().replace(' ', "-")));
         std::fs::create_dir_all(&path)?;
         std::fs::write(path.join("main.tf"), main_tf(subject, n))?;
         let cli_config = path.join("cli.tfrc");
@@ -262,4 +278,38 @@ pub fn override_cli_config(dir: &Path) -> String {
         "provider_installation {{\n  dev_overrides {{\n    \"conductorone/conductorone\" = {:?}\n  }}\n  direct {{}}\n}}\n",
         dir.to_string_lossy()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(tf: &str) -> usize {
+        tf.lines()
+            .filter_map(|l| l.trim().strip_prefix("count = ")?.parse::<usize>().ok())
+            .sum()
+    }
+
+    #[test]
+    fn every_subject_declares_n_resources_over_the_three_kinds() {
+        for n in [1, 30, 100, 301] {
+            for subject in Subject::ALL {
+                let tf = main_tf(subject, n);
+                assert_eq!(counts(&tf), n, "{subject:?} {n}:\n{tf}");
+                assert_eq!(tf.matches("resource \"").count(), 3, "{tf}");
+            }
+        }
+        let ours = main_tf(Subject::Provider, 30);
+        for kind in ["twingate", "torq", "segment"] {
+            assert!(ours.contains(&format!("resource \"conductorone_integration_{kind}\"")));
+        }
+        assert!(ours.contains("source  = \"conductorone/conductorone\""));
+        let floor = main_tf(Subject::Floor, 30);
+        assert!(
+            floor.contains("twingate_apikey = \"tg-key-${count.index}\""),
+            "{floor}"
+        );
+        assert!(!floor.contains("conductorone/conductorone"));
+        assert!(main_tf(Subject::BareFloor, 30).contains("input = \"tg-key-${count.index}\""));
+    }
 }
