@@ -124,7 +124,8 @@ demo: tools
 	TERRAFORM="$(TERRAFORM)" scripts/demo.sh
 
 # Not part of `make test`: timings belong in a benchmark, never in a test. Settings:
-# BENCH_N (300), BENCH_RUNS (3), BENCH_SCALE (100,300,1000 or none), BENCH_HANDSHAKES (21).
+# BENCH_N (300), BENCH_RUNS (3), BENCH_SCALE (100,300,1000 or none), BENCH_HANDSHAKES (21),
+# BENCH_PROVIDER (another provider binary to measure, e.g. a build from before a change).
 bench: tools
 	$(CARGO) build --release -p terraform-provider-conductorone -p c1-sim -p c1-bench
 	TERRAFORM="$(TERRAFORM)" $(CARGO) run --release -q -p c1-bench

@@ -6,8 +6,9 @@
 //! handshake time and binary size; and how time grows over several N.
 //!
 //! Settings (environment): `BENCH_N` (300), `BENCH_RUNS` (3), `BENCH_SCALE` (`100,300,1000`;
-//! `none` skips), `BENCH_HANDSHAKES` (21), `TERRAFORM` (`terraform` on PATH). It runs the
-//! release binaries beside its own executable and works in `<target>/bench/`.
+//! `none` skips), `BENCH_HANDSHAKES` (21), `TERRAFORM` (`terraform` on PATH), `BENCH_PROVIDER`
+//! (another provider build to measure). It runs the release binaries beside its own
+//! executable and works in `<target>/bench/`.
 
 mod profile;
 mod report;
@@ -188,10 +189,14 @@ fn main() -> Result<()> {
     let cfg = Config::from_env()?;
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().context("the bench binary has no folder")?;
-    let provider = bin_dir.join(format!(
-        "terraform-provider-conductorone{}",
-        std::env::consts::EXE_SUFFIX
-    ));
+    // BENCH_PROVIDER compares another build (for example one from before a change).
+    let provider = match std::env::var_os("BENCH_PROVIDER").filter(|p| !p.is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => bin_dir.join(format!(
+            "terraform-provider-conductorone{}",
+            std::env::consts::EXE_SUFFIX
+        )),
+    };
     let sim_bin = bin_dir.join(format!("c1-sim{}", std::env::consts::EXE_SUFFIX));
     for bin in [&provider, &sim_bin] {
         if !bin.exists() {
