@@ -78,7 +78,7 @@ fn millis(d: Duration) -> String {
 }
 
 fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 fn ratio(value: Duration, floor: Duration) -> f64 {
