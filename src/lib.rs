@@ -1,7 +1,6 @@
-//! The ConductorOne Terraform provider: protocol layer, generic integration resource and the
-//! integration declarations it is parameterised by.
+//! The ConductorOne Terraform provider: protocol layer and the generic integration resource,
+//! parameterised by the integration declarations of `c1_contract::integrations`.
 
-pub mod integrations;
 pub mod logging;
 pub mod plugin_nodelay;
 pub mod provider;

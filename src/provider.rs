@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use c1_client::config::{ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_SERVER_URL, ENV_TENANT_DOMAIN};
 use c1_client::{resolve_config, ConfigError, ConnectorClient, ProviderAttributes};
+use c1_contract::integrations::{register_all, Integration, IntegrationVisitor};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
@@ -13,7 +14,6 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, DynamicResource, Provider};
 
-use crate::integrations::{register_all, Integration, IntegrationVisitor};
 use crate::resource::{diagnostic, ClientSlot, IntegrationResource};
 
 /// The provider's local name: resources are `conductorone_<name>`.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use schemars::{generate::SchemaSettings, JsonSchema, Schema};
 use serde_json::{Map, Value as Json};
 
-use crate::integrations::{Integration, TRIMMED_PATTERN};
+use c1_contract::integrations::{setting_fields, Integration, SettingField, TRIMMED_PATTERN};
 
 /// What the user writes in every integration resource block, with the settings flattened in.
 #[derive(JsonSchema)]
@@ -33,17 +33,6 @@ struct IntegrationConfig<S> {
 
     #[serde(flatten)]
     settings: S,
-}
-
-/// One setting of an integration, as read from its schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingField {
-    /// Attribute name, also the key in the connector's config.
-    pub name: String,
-    /// Markdown description for the schema and docs.
-    pub description: String,
-    /// Secret: sensitive in Terraform, never read back from C1.
-    pub secret: bool,
 }
 
 /// A rule the configuration breaks, located at an attribute.
@@ -100,11 +89,10 @@ impl SettingsSchema {
         let schema = schema_document::<I>();
         let validator = jsonschema::draft202012::new(&schema)
             .expect("the generated settings schema is a valid JSON Schema");
-        let fields = read_fields(&schema);
         Self {
             schema,
             validator,
-            fields,
+            fields: setting_fields::<I>(),
             display_name: I::DISPLAY_NAME,
             suggest: I::suggest,
         }
@@ -337,61 +325,14 @@ fn join_names(names: &[&str]) -> String {
     }
 }
 
-fn read_fields(schema: &Json) -> Vec<SettingField> {
-    let Some(props) = schema.get("properties").and_then(Json::as_object) else {
-        return Vec::new();
-    };
-    props
-        .iter()
-        .filter(|(name, _)| name.as_str() != "app_id" && name.as_str() != "user_ids")
-        .map(|(name, prop)| SettingField {
-            name: name.clone(),
-            description: prop
-                .get("description")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            secret: prop.get("writeOnly").and_then(Json::as_bool) == Some(true),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::integrations::{Segment, Torq, Twingate};
+    use c1_contract::integrations::{Segment, Torq, Twingate};
     use serde_json::json;
 
     fn check(schema: &SettingsSchema, config: Json) -> Vec<Violation> {
         schema.validate(config.as_object().unwrap(), &[])
-    }
-
-    #[test]
-    fn settings_fields_and_secrecy_come_from_the_declaration() {
-        let names = |s: SettingsSchema| -> Vec<(String, bool)> {
-            s.fields()
-                .iter()
-                .map(|f| (f.name.clone(), f.secret))
-                .collect()
-        };
-        assert_eq!(
-            names(SettingsSchema::new::<Twingate>()),
-            vec![
-                ("twingate_apikey".into(), true),
-                ("twingate_domain".into(), false)
-            ]
-        );
-        assert_eq!(
-            names(SettingsSchema::new::<Torq>()),
-            vec![
-                ("torq_client_id".into(), false),
-                ("torq_client_secret".into(), true)
-            ]
-        );
-        assert_eq!(
-            names(SettingsSchema::new::<Segment>()),
-            vec![("segment_access_token".into(), true)]
-        );
     }
 
     #[test]
@@ -488,7 +429,7 @@ mod tests {
 /// Keeps `schemas/<name>.schema.json` equal to what the declarations generate.
 #[cfg(test)]
 mod published {
-    use crate::integrations::{register_all, Integration, IntegrationVisitor};
+    use c1_contract::integrations::{register_all, Integration, IntegrationVisitor};
 
     struct CheckPublished {
         stale: Vec<String>,

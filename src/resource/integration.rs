@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use c1_client::{ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated};
+use c1_contract::integrations::Integration;
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
@@ -18,7 +19,6 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 use super::error::{diagnostic, ResourceError};
 use super::state::{IntegrationPrivate, IntegrationState};
 use super::ClientSlot;
-use crate::integrations::Integration;
 use crate::settings_schema::SettingsSchema;
 
 /// The schema version of every integration resource: the official provider's, so its states

@@ -3,11 +3,10 @@
 use std::collections::BTreeMap;
 
 use c1_client::{Connector, ConnectorSettings};
+use c1_contract::integrations::SettingField;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use tf_provider::value::Value;
-
-use crate::settings_schema::SettingField;
 
 /// Attributes every integration resource has, plus its settings (flattened, one per field).
 ///

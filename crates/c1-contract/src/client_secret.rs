@@ -94,23 +94,44 @@ mod tests {
         let secret = encode(&key());
         assert!(secret.starts_with(PREFIX));
         assert_eq!(decode(&secret).unwrap().to_bytes(), key().to_bytes());
-        assert_eq!(decode(&format!(" {secret}\n")).unwrap().to_bytes(), key().to_bytes());
-        assert_eq!(decode(&format!("{secret}==")).unwrap().to_bytes(), key().to_bytes());
+        assert_eq!(
+            decode(&format!(" {secret}\n")).unwrap().to_bytes(),
+            key().to_bytes()
+        );
+        assert_eq!(
+            decode(&format!("{secret}==")).unwrap().to_bytes(),
+            key().to_bytes()
+        );
     }
 
     #[test]
     fn each_malformation_has_its_own_error_without_the_secret() {
-        let jwk = |v: serde_json::Value| format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(v.to_string()));
+        let jwk =
+            |v: serde_json::Value| format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(v.to_string()));
         let d = URL_SAFE_NO_PAD.encode([7u8; 32]);
         let cases = [
             ("hunter2".to_string(), SecretFormatError::NotAClientSecret),
             (format!("{PREFIX}!!!"), SecretFormatError::KeyNotBase64),
-            (format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode("[1]")), SecretFormatError::NotAJsonWebKey),
-            (jwk(serde_json::json!({"kty":"RSA","crv":"Ed25519","d":d})), SecretFormatError::NotEd25519),
-            (jwk(serde_json::json!({"kty":"OKP","crv":"Ed25519","d":"AAAA"})), SecretFormatError::BadPrivateKey),
-            (jwk(serde_json::json!({"kty":"OKP","crv":"Ed25519","d":d,"x":"!"})), SecretFormatError::BadPublicKey),
             (
-                jwk(serde_json::json!({"kty":"OKP","crv":"Ed25519","d":d,"x":URL_SAFE_NO_PAD.encode([1u8; 32])})),
+                format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode("[1]")),
+                SecretFormatError::NotAJsonWebKey,
+            ),
+            (
+                jwk(serde_json::json!({"kty":"RSA","crv":"Ed25519","d":d})),
+                SecretFormatError::NotEd25519,
+            ),
+            (
+                jwk(serde_json::json!({"kty":"OKP","crv":"Ed25519","d":"AAAA"})),
+                SecretFormatError::BadPrivateKey,
+            ),
+            (
+                jwk(serde_json::json!({"kty":"OKP","crv":"Ed25519","d":d,"x":"!"})),
+                SecretFormatError::BadPublicKey,
+            ),
+            (
+                jwk(
+                    serde_json::json!({"kty":"OKP","crv":"Ed25519","d":d,"x":URL_SAFE_NO_PAD.encode([1u8; 32])}),
+                ),
                 SecretFormatError::HalvesDoNotMatch,
             ),
         ];

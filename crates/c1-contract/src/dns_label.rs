@@ -25,7 +25,15 @@ mod tests {
         for ok in ["acme", "a", "acme-corp", "a1", &"x".repeat(63)] {
             assert!(is_dns_label(ok), "{ok}");
         }
-        for bad in ["", "-acme", "acme-", "acme.twingate.com", "ac me", "äcme", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "-acme",
+            "acme-",
+            "acme.twingate.com",
+            "ac me",
+            "äcme",
+            &"x".repeat(64),
+        ] {
             assert!(!is_dns_label(bad), "{bad}");
         }
     }

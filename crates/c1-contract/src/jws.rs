@@ -32,7 +32,10 @@ pub fn sign(extra_header: Map<String, Value>, claims: &Value, key: &SigningKey) 
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
     let signature = key.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    )
 }
 
 /// A compact JWS taken apart: its header and claims, not yet verified.
@@ -54,7 +57,9 @@ pub fn parse(token: &str) -> Result<Parts, JwsError> {
         return Err(JwsError::Malformed);
     };
     let object = |piece: &str| -> Result<Map<String, Value>, JwsError> {
-        let bytes = URL_SAFE_NO_PAD.decode(piece).map_err(|_| JwsError::BadEncoding)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(piece)
+            .map_err(|_| JwsError::BadEncoding)?;
         match serde_json::from_slice(&bytes) {
             Ok(Value::Object(map)) => Ok(map),
             _ => Err(JwsError::BadEncoding),
@@ -78,7 +83,8 @@ impl Parts {
             Some(other) => return Err(JwsError::UnsupportedAlgorithm(other.into())),
             None => return Err(JwsError::UnsupportedAlgorithm("(none)".into())),
         }
-        let signature = Signature::from_slice(&self.signature).map_err(|_| JwsError::BadSignature)?;
+        let signature =
+            Signature::from_slice(&self.signature).map_err(|_| JwsError::BadSignature)?;
         key.verify(self.signing_input.as_bytes(), &signature)
             .map_err(|_| JwsError::BadSignature)
     }
@@ -103,7 +109,10 @@ mod tests {
         assert_eq!(parts.header["nonce"], "n1");
         assert_eq!(parts.claims["iss"], "me");
         parts.verify(&key(1).verifying_key()).unwrap();
-        assert_eq!(parts.verify(&key(2).verifying_key()), Err(JwsError::BadSignature));
+        assert_eq!(
+            parts.verify(&key(2).verifying_key()),
+            Err(JwsError::BadSignature)
+        );
     }
 
     #[test]
@@ -113,12 +122,18 @@ mod tests {
         let forged = URL_SAFE_NO_PAD.encode(json!({"sub": "b"}).to_string());
         pieces[1] = &forged;
         let tampered = pieces.join(".");
-        assert_eq!(parse(&tampered).unwrap().verify(&key(1).verifying_key()), Err(JwsError::BadSignature));
+        assert_eq!(
+            parse(&tampered).unwrap().verify(&key(1).verifying_key()),
+            Err(JwsError::BadSignature)
+        );
         assert_eq!(parse("a.b"), Err(JwsError::Malformed));
         assert_eq!(parse("a.b.c.d"), Err(JwsError::Malformed));
         assert_eq!(parse("!.!.!"), Err(JwsError::BadEncoding));
         let array = URL_SAFE_NO_PAD.encode("[1]");
-        assert_eq!(parse(&format!("{array}.{array}.AA")), Err(JwsError::BadEncoding));
+        assert_eq!(
+            parse(&format!("{array}.{array}.AA")),
+            Err(JwsError::BadEncoding)
+        );
         let none = format!(
             "{}.{}.",
             URL_SAFE_NO_PAD.encode(json!({"alg": "none"}).to_string()),

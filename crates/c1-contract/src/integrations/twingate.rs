@@ -3,9 +3,7 @@
 use schemars::JsonSchema;
 
 use super::{Integration, TRIMMED_PATTERN};
-
-/// A DNS label: letters, digits and inner hyphens, as in `<label>.twingate.com`.
-const DNS_LABEL_PATTERN: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$";
+use crate::dns_label;
 
 /// The Twingate integration.
 pub struct Twingate;
@@ -31,8 +29,8 @@ pub struct TwingateSettings {
 
     /// The network's bare subdomain: for `https://acme.twingate.com` enter `acme`.
     #[schemars(
-        length(min = 1, max = 63),
-        pattern(DNS_LABEL_PATTERN),
+        length(min = 1, max = dns_label::MAX_LEN),
+        pattern(dns_label::PATTERN),
         extend("errorMessage" = "must be the bare Twingate subdomain (one DNS label of letters, digits and inner hyphens): for https://acme.twingate.com enter \"acme\"")
     )]
     twingate_domain: Option<String>,
@@ -52,12 +50,7 @@ impl Integration for Twingate {
         let host = host.split_once("://").map_or(host, |(_, rest)| rest);
         let host = host.split(['/', ':']).next().unwrap_or_default();
         let label = host.split('.').next().unwrap_or_default();
-        let is_label = !label.is_empty()
-            && label.len() <= 63
-            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && !label.starts_with('-')
-            && !label.ends_with('-');
-        (is_label && label != value).then(|| format!("enter \"{label}\""))
+        (dns_label::is_dns_label(label) && label != value).then(|| format!("enter \"{label}\""))
     }
 }
 
