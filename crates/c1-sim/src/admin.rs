@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 
 use crate::api::{is_loopback_peer, parse_json_object, read_body};
 use crate::auth::Caller;
-use crate::catalog;
 use crate::credentials;
 use crate::error::ApiError;
 use crate::faults::FaultConfig;
@@ -137,7 +136,11 @@ async fn get_bad_credentials(State(sim): State<Arc<Simulator>>) -> Response {
 async fn get_state(State(sim): State<Arc<Simulator>>) -> Response {
     let state = sim.lock();
     let apps: Vec<Value> = state.apps.iter().map(|a| a.to_api_json()).collect();
-    let connectors: Vec<Value> = state.connectors.iter().map(|c| c.to_admin_json()).collect();
+    let connectors: Vec<Value> = state
+        .connectors
+        .iter()
+        .map(|c| c.to_admin_json(&sim.config.catalog))
+        .collect();
     let clients: Vec<Value> = state
         .clients
         .iter()
@@ -218,7 +221,10 @@ async fn patch_connector(
         ..ConnectorChanges::default()
     };
     if let Some(patch) = request.settings {
-        let entry = catalog::lookup(&current.catalog_id)
+        let entry = sim
+            .config
+            .catalog
+            .lookup(&current.catalog_id)
             .ok_or_else(|| ApiError::internal("connector of an unknown catalog entry"))?;
         let mut settings = current.settings.clone().unwrap_or_default();
         for (key, value) in patch {
@@ -240,7 +246,14 @@ async fn patch_connector(
         client_id: "c1-ui".to_owned(),
         user_id: current.user_ids.first().cloned().unwrap_or_default(),
     };
-    let connector = state.update_connector(&app_id, &id, changes, &owner, sim.config.sync_delay)?;
+    let connector = state.update_connector(
+        &app_id,
+        &id,
+        changes,
+        &owner,
+        &sim.config.catalog,
+        sim.config.sync_delay,
+    )?;
     sim.persist(&state)?;
-    Ok(Json(connector.to_admin_json()).into_response())
+    Ok(Json(connector.to_admin_json(&sim.config.catalog)).into_response())
 }

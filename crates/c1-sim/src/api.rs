@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{self, Caller};
-use crate::catalog::{self, CatalogEntry};
+use crate::catalog::{Catalog, CatalogEntry};
 use crate::clock;
 use crate::error::ApiError;
 use crate::server::ConnectionInfo;
@@ -52,15 +52,19 @@ pub fn parse_json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
         .map_err(|err| ApiError::invalid_argument(format!("invalid request: {err}")))
 }
 
-fn connector_view(connector: &ConnectorRecord) -> Value {
-    json!({ "connectorView": { "connector": connector.to_api_json() }, "expanded": [] })
+fn connector_view(connector: &ConnectorRecord, catalog: &Catalog) -> Value {
+    json!({ "connectorView": { "connector": connector.to_api_json(catalog) }, "expanded": [] })
 }
 
-fn catalog_entry(catalog_id: Option<&str>) -> Result<&'static CatalogEntry, ApiError> {
+fn catalog_entry<'c>(
+    catalog: &'c Catalog,
+    catalog_id: Option<&str>,
+) -> Result<&'c CatalogEntry, ApiError> {
     let catalog_id = catalog_id
         .filter(|id| !id.is_empty())
         .ok_or_else(|| ApiError::invalid_argument("catalogId is required"))?;
-    catalog::lookup(catalog_id)
+    catalog
+        .lookup(catalog_id)
         .ok_or_else(|| ApiError::invalid_argument(format!("unknown catalogId {catalog_id:?}")))
 }
 
@@ -325,7 +329,7 @@ pub async fn create_configured(
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body, sim.config.max_body_bytes).await?;
     let request: CreateConfiguredBody = parse_json_object(&bytes)?;
-    let entry = catalog_entry(request.catalog_id.as_deref())?;
+    let entry = catalog_entry(&sim.config.catalog, request.catalog_id.as_deref())?;
     check_user_ids(&request.user_ids)?;
     let config = request
         .config
@@ -344,7 +348,7 @@ pub async fn create_configured(
         sim.config.sync_delay,
     )?;
     sim.persist(&state)?;
-    Ok(Json(connector_view(&connector)).into_response())
+    Ok(Json(connector_view(&connector, &sim.config.catalog)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -370,7 +374,7 @@ pub async fn create_delegated(
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body, sim.config.max_body_bytes).await?;
     let request: CreateDelegatedBody = parse_json_object(&bytes)?;
-    let entry = catalog_entry(request.catalog_id.as_deref())?;
+    let entry = catalog_entry(&sim.config.catalog, request.catalog_id.as_deref())?;
     check_user_ids(&request.user_ids)?;
     let mut state = sim.lock();
     let connector = state.create_connector(
@@ -384,7 +388,7 @@ pub async fn create_delegated(
         sim.config.sync_delay,
     )?;
     sim.persist(&state)?;
-    Ok(Json(connector_view(&connector)).into_response())
+    Ok(Json(connector_view(&connector, &sim.config.catalog)).into_response())
 }
 
 pub async fn get_connector(
@@ -393,10 +397,7 @@ pub async fn get_connector(
 ) -> Result<Response, ApiError> {
     let state = sim.lock();
     let connector = state.connector(&app_id, &id)?;
-    Ok(
-        Json(json!({ "connectorView": { "connector": connector.to_api_json() }, "expanded": [] }))
-            .into_response(),
-    )
+    Ok(Json(connector_view(connector, &sim.config.catalog)).into_response())
 }
 
 /// Paging parameters of list calls (`page_size`/`pageSize`, `page_token`/`pageToken`).
@@ -473,7 +474,7 @@ pub async fn list_connectors(
     };
     let list: Vec<Value> = page
         .iter()
-        .map(|c| json!({ "connector": c.to_api_json() }))
+        .map(|c| json!({ "connector": c.to_api_json(&sim.config.catalog) }))
         .collect();
     Ok(Json(json!({ "list": list, "nextPageToken": next, "expanded": [] })).into_response())
 }
@@ -572,7 +573,7 @@ async fn update(
     }
     check_user_ids(&patch.user_ids)?;
     let catalog_id = sim.lock().connector(&app_id, &id)?.catalog_id.clone();
-    let entry = catalog_entry(Some(&catalog_id))?;
+    let entry = catalog_entry(&sim.config.catalog, Some(&catalog_id))?;
     let mut changes = ConnectorChanges::default();
     for path in paths {
         match path {
@@ -592,10 +593,16 @@ async fn update(
         }
     }
     let mut state = sim.lock();
-    let connector =
-        state.update_connector(&app_id, &id, changes, &caller, sim.config.sync_delay)?;
+    let connector = state.update_connector(
+        &app_id,
+        &id,
+        changes,
+        &caller,
+        &sim.config.catalog,
+        sim.config.sync_delay,
+    )?;
     sim.persist(&state)?;
-    Ok(Json(connector_view(&connector)).into_response())
+    Ok(Json(connector_view(&connector, &sim.config.catalog)).into_response())
 }
 
 pub async fn update_connector(

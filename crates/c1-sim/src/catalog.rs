@@ -1,80 +1,75 @@
-//! The connector catalog entries the simulator knows, with their settings and which are secret.
+//! The connector catalog the simulator serves: one entry per integration declaration
+//! (`c1_contract::integrations`), with its settings and which of them are secret.
 
 use std::collections::BTreeMap;
 
-/// One setting (config key) of a catalog entry.
-#[derive(Debug, Clone, Copy)]
-pub struct SettingSpec {
-    pub key: &'static str,
-    pub secret: bool,
-}
+use c1_contract::dns_label;
+use c1_contract::integrations::{
+    register_all, setting_fields, Integration, IntegrationVisitor, SettingField, Twingate,
+};
 
 /// A catalog entry: what kind of connector a `catalogId` names.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CatalogEntry {
     pub catalog_id: &'static str,
     pub display_name: &'static str,
-    pub settings: &'static [SettingSpec],
+    pub settings: Vec<SettingField>,
 }
 
-pub const TWINGATE_CATALOG_ID: &str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
-pub const TORQ_CATALOG_ID: &str = "2dYadq89kbCyS23tPrCs4dfmqJr";
-pub const SEGMENT_CATALOG_ID: &str = "2YuQMfugzij8vRI4FGkYNcMxgOe";
+/// The catalog entries the simulator knows.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    entries: Vec<CatalogEntry>,
+}
 
-/// `@type` of the settings envelope in a connector's `config`.
-pub const ENV_CONFIG_TYPE: &str = "type.googleapis.com/c1.api.app.v1.EnvConfig";
+impl Catalog {
+    /// The integrations the provider ships (`c1_contract::integrations::register_all`).
+    pub fn shipped() -> Self {
+        let mut catalog = Catalog {
+            entries: Vec::new(),
+        };
+        register_all(&mut catalog);
+        catalog
+    }
 
-pub static CATALOG: &[CatalogEntry] = &[
-    CatalogEntry {
-        catalog_id: TWINGATE_CATALOG_ID,
-        display_name: "Twingate",
-        settings: &[
-            SettingSpec {
-                key: "twingate_apikey",
-                secret: true,
-            },
-            SettingSpec {
-                key: "twingate_domain",
-                secret: false,
-            },
-        ],
-    },
-    CatalogEntry {
-        catalog_id: TORQ_CATALOG_ID,
-        display_name: "Torq",
-        settings: &[
-            SettingSpec {
-                key: "torq_client_id",
-                secret: false,
-            },
-            SettingSpec {
-                key: "torq_client_secret",
-                secret: true,
-            },
-        ],
-    },
-    CatalogEntry {
-        catalog_id: SEGMENT_CATALOG_ID,
-        display_name: "Segment",
-        settings: &[SettingSpec {
-            key: "segment_access_token",
-            secret: true,
-        }],
-    },
-];
+    /// This catalog and integration `I` (replacing an entry with the same catalog id).
+    pub fn with<I: Integration>(mut self) -> Self {
+        self.visit::<I>();
+        self
+    }
 
-/// The catalog entry for `catalog_id`, if the simulator knows it.
-pub fn lookup(catalog_id: &str) -> Option<&'static CatalogEntry> {
-    CATALOG.iter().find(|entry| entry.catalog_id == catalog_id)
+    /// The entry for `catalog_id`, if the simulator knows it.
+    pub fn lookup(&self, catalog_id: &str) -> Option<&CatalogEntry> {
+        self.entries
+            .iter()
+            .find(|entry| entry.catalog_id == catalog_id)
+    }
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::shipped()
+    }
+}
+
+impl IntegrationVisitor for Catalog {
+    fn visit<I: Integration>(&mut self) {
+        self.entries.retain(|e| e.catalog_id != I::CATALOG_ID);
+        self.entries.push(CatalogEntry {
+            catalog_id: I::CATALOG_ID,
+            display_name: I::DISPLAY_NAME,
+            settings: setting_fields::<I>(),
+        });
+    }
 }
 
 impl CatalogEntry {
-    pub fn setting(&self, key: &str) -> Option<&'static SettingSpec> {
-        self.settings.iter().find(|spec| spec.key == key)
+    fn setting(&self, key: &str) -> Option<&SettingField> {
+        self.settings.iter().find(|field| field.name == key)
     }
 
     pub fn is_secret(&self, key: &str) -> bool {
-        self.setting(key).is_some_and(|spec| spec.secret)
+        self.setting(key).is_some_and(|field| field.secret)
     }
 
     /// Keys in `settings` that this entry does not have.
@@ -86,13 +81,14 @@ impl CatalogEntry {
             .collect()
     }
 
-    /// Why a connector with these settings cannot sync, if it cannot (independent of bad credentials).
+    /// Why a connector with these settings cannot sync, if it cannot (independent of bad
+    /// credentials): a setting is missing or empty, or a Twingate domain is not one DNS label.
     pub fn sync_problem(&self, settings: &BTreeMap<String, String>) -> Option<String> {
         let missing: Vec<&str> = self
             .settings
             .iter()
-            .filter(|spec| settings.get(spec.key).is_none_or(|v| v.is_empty()))
-            .map(|spec| spec.key)
+            .filter(|field| settings.get(&field.name).is_none_or(|v| v.is_empty()))
+            .map(|field| field.name.as_str())
             .collect();
         if !missing.is_empty() {
             return Some(format!(
@@ -101,9 +97,9 @@ impl CatalogEntry {
                 missing.join(", ")
             ));
         }
-        if self.catalog_id == TWINGATE_CATALOG_ID {
+        if self.catalog_id == Twingate::CATALOG_ID {
             let domain = settings.get("twingate_domain").map(String::as_str);
-            if let Some(domain) = domain.filter(|d| !is_dns_label(d)) {
+            if let Some(domain) = domain.filter(|d| !dns_label::is_dns_label(d)) {
                 return Some(format!(
                     "cannot reach https://{domain}.twingate.com/api/graphql/: twingate_domain must be a single DNS label"
                 ));
@@ -113,22 +109,46 @@ impl CatalogEntry {
     }
 }
 
-/// Letters, digits and inner hyphens; 1 to 63 characters.
-pub fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use c1_contract::integrations::{Segment, Torq};
+
+    #[test]
+    fn entries_come_from_the_declarations() {
+        let catalog = Catalog::shipped();
+        for (id, name, secret, plain) in [
+            (
+                Twingate::CATALOG_ID,
+                "Twingate",
+                "twingate_apikey",
+                Some("twingate_domain"),
+            ),
+            (
+                Torq::CATALOG_ID,
+                "Torq",
+                "torq_client_secret",
+                Some("torq_client_id"),
+            ),
+            (Segment::CATALOG_ID, "Segment", "segment_access_token", None),
+        ] {
+            let entry = catalog.lookup(id).unwrap();
+            assert_eq!(entry.display_name, name);
+            assert!(entry.is_secret(secret), "{secret}");
+            if let Some(plain) = plain {
+                assert!(
+                    entry.setting(plain).is_some() && !entry.is_secret(plain),
+                    "{plain}"
+                );
+            }
+        }
+        assert!(catalog.lookup("2NotACatalogId000000000000").is_none());
+    }
 
     #[test]
     fn twingate_domain_must_be_a_label() {
-        let entry = lookup(TWINGATE_CATALOG_ID).unwrap();
+        let catalog = Catalog::shipped();
+        let entry = catalog.lookup(Twingate::CATALOG_ID).unwrap();
         let mut settings = BTreeMap::new();
         settings.insert("twingate_apikey".to_owned(), "k".to_owned());
         settings.insert("twingate_domain".to_owned(), "acme".to_owned());

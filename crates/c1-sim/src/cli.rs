@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::catalog::Catalog;
 use crate::faults::FaultConfig;
 use crate::server::{ServeOptions, TlsFiles, DEFAULT_MAX_BODY_BYTES};
 
@@ -153,6 +154,7 @@ impl ServeArgs {
             },
             bad_credentials: self.bad_credentials.clone(),
             max_body_bytes: self.max_body_bytes,
+            catalog: Catalog::shipped(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod request_log;
 pub mod server;
 pub mod store;
 
+pub use catalog::Catalog;
 pub use credentials::MintedCredentials;
 pub use faults::FaultConfig;
 pub use server::{ServeOptions, Server, ServerError};

@@ -23,6 +23,7 @@ use tower::ServiceExt as _;
 use crate::admin::{self, ADMIN_PREFIX};
 use crate::api::{self, TokenRequestClient};
 use crate::auth::TokenCheck;
+use crate::catalog::Catalog;
 use crate::credentials::{self, CredentialsError, MintedCredentials};
 use crate::error::ApiError;
 use crate::faults::{FaultAction, FaultConfig, FaultState};
@@ -51,6 +52,8 @@ pub struct ServeOptions {
     pub faults: FaultConfig,
     pub bad_credentials: Vec<String>,
     pub max_body_bytes: usize,
+    /// The connector catalog: by default the integrations the provider ships.
+    pub catalog: Catalog,
 }
 
 impl Default for ServeOptions {
@@ -68,6 +71,7 @@ impl Default for ServeOptions {
             faults: FaultConfig::default(),
             bad_credentials: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            catalog: Catalog::shipped(),
         }
     }
 }
@@ -168,6 +172,7 @@ impl Server {
                 clients_file: options.clients_file.clone(),
                 state_file: options.state_file.clone(),
                 max_body_bytes: options.max_body_bytes,
+                catalog: options.catalog.clone(),
                 bind_host: options.bind.to_string(),
             },
             state,

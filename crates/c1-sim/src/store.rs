@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use c1_contract::ENV_CONFIG_TYPE;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::auth::{Caller, TokenStore};
-use crate::catalog::{self, CatalogEntry, ENV_CONFIG_TYPE};
+use crate::catalog::{Catalog, CatalogEntry};
 use crate::clock;
 use crate::credentials::{ClientRecord, CredentialsError};
 use crate::error::ApiError;
@@ -97,6 +98,8 @@ pub struct RuntimeConfig {
     pub clients_file: Option<PathBuf>,
     pub state_file: Option<PathBuf>,
     pub max_body_bytes: usize,
+    /// The catalog entries connectors can be created of.
+    pub catalog: Catalog,
     /// The address the server listens on, for assertion audiences.
     pub bind_host: String,
 }
@@ -327,7 +330,7 @@ impl SimState {
     pub fn create_connector(
         &mut self,
         app_id: &str,
-        entry: &'static CatalogEntry,
+        entry: &CatalogEntry,
         display_name: Option<String>,
         description: String,
         user_ids: Option<Vec<String>>,
@@ -369,10 +372,12 @@ impl SimState {
         id: &str,
         changes: ConnectorChanges,
         default_owner: &Caller,
+        catalog: &Catalog,
         sync_delay: Duration,
     ) -> Result<ConnectorRecord, ApiError> {
         let catalog_id = self.connector(app_id, id)?.catalog_id.clone();
-        let entry = catalog::lookup(&catalog_id)
+        let entry = catalog
+            .lookup(&catalog_id)
             .ok_or_else(|| ApiError::internal("connector of an unknown catalog entry"))?;
         let sync = match &changes.settings {
             Some(Some(settings)) => Some(Some(self.start_sync(entry, settings, sync_delay))),
@@ -521,8 +526,8 @@ fn status_json(sync: Option<&SyncRun>, now_ms: i64) -> Value {
 
 impl ConnectorRecord {
     /// The connector as the API returns it (secret settings left out).
-    pub fn to_api_json(&self) -> Value {
-        let entry = catalog::lookup(&self.catalog_id);
+    pub fn to_api_json(&self, catalog: &Catalog) -> Value {
+        let entry = catalog.lookup(&self.catalog_id);
         json!({
             "id": self.id,
             "appId": self.app_id,
@@ -540,9 +545,9 @@ impl ConnectorRecord {
     }
 
     /// The API view plus every setting key, with secret values redacted (for `/_sim/state`).
-    pub fn to_admin_json(&self) -> Value {
-        let entry = catalog::lookup(&self.catalog_id);
-        let mut value = self.to_api_json();
+    pub fn to_admin_json(&self, catalog: &Catalog) -> Value {
+        let entry = catalog.lookup(&self.catalog_id);
+        let mut value = self.to_api_json(catalog);
         value["settings"] = match &self.settings {
             None => Value::Null,
             Some(settings) => settings

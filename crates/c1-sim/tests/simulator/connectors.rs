@@ -216,18 +216,18 @@ async fn invalid_input_answers_400() {
     }
     // Wrong types and malformed JSON (not schema-valid, so sent raw).
     for raw in [
-        r#"{"catalogId": 42}"#,
-        r#"{"catalogId": "2YuQMfugzij8vRI4FGkYNcMxgOe", "userIds": "me"}"#,
-        r#"{"catalogId": "#,
-        r#"["not", "an", "object"]"#,
-        "\u{0}\u{1}binary",
+        r#"{"catalogId": 42}"#.to_owned(),
+        format!(r#"{{"catalogId": "{SEGMENT}", "userIds": "me"}}"#),
+        r#"{"catalogId": "#.to_owned(),
+        r#"["not", "an", "object"]"#.to_owned(),
+        "\u{0}\u{1}binary".to_owned(),
     ] {
         let response = sim
             .http
             .post(sim.url(&path))
             .bearer_auth(&client.token)
             .header("content-type", "application/json")
-            .body(raw)
+            .body(raw.clone())
             .send()
             .await
             .unwrap();

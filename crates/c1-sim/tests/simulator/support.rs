@@ -7,15 +7,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use c1_contract::integrations::{Integration as _, Segment, Torq, Twingate};
 use c1_sim::{MintedCredentials, ServeOptions, Server};
 use ed25519_dalek::{Signer as _, SigningKey};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-pub const TWINGATE: &str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
-pub const TORQ: &str = "2dYadq89kbCyS23tPrCs4dfmqJr";
-pub const SEGMENT: &str = "2YuQMfugzij8vRI4FGkYNcMxgOe";
-pub const ENV_CONFIG: &str = "type.googleapis.com/c1.api.app.v1.EnvConfig";
+pub const TWINGATE: &str = Twingate::CATALOG_ID;
+pub const TORQ: &str = Torq::CATALOG_ID;
+pub const SEGMENT: &str = Segment::CATALOG_ID;
+pub const ENV_CONFIG: &str = c1_contract::ENV_CONFIG_TYPE;
 pub const APP: &str = "app-under-test";
 
 // ----- schemas -----
