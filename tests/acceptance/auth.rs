@@ -1,6 +1,8 @@
 //! Scenario 6: authentication — bad credentials fail clearly without leaking the secret,
 //! expiring tokens are renewed transparently, and the provider block overrides the environment.
 
+use c1_contract::client_secret::PREFIX;
+
 use crate::harness::*;
 
 fn one_segment() -> String {
@@ -75,7 +77,7 @@ fn malformed_secret_names_the_attribute_and_makes_no_call() {
     let sim = Sim::start("auth-malformed");
     let creds = sim.mint();
     let mut tf = Tf::new("auth-malformed", &sim, &creds);
-    let bad = "secret-token:conductorone.com:v1:NOT-BASE64-AT-ALL!!";
+    let bad = &format!("{PREFIX}NOT-BASE64-AT-ALL!!");
     tf.set_env("CONDUCTORONE_CLIENT_SECRET", bad);
     tf.write_main(&one_segment());
     let out = tf.plan();
@@ -107,10 +109,7 @@ fn provider_block_overrides_environment() {
     let mut tf = Tf::new("auth-precedence", &sim, &good);
     // The environment holds a wrong pair; the provider block the right one.
     tf.set_env("CONDUCTORONE_CLIENT_ID", &other.client_id);
-    tf.set_env(
-        "CONDUCTORONE_CLIENT_SECRET",
-        "secret-token:conductorone.com:v1:AAAA",
-    );
+    tf.set_env("CONDUCTORONE_CLIENT_SECRET", &format!("{PREFIX}AAAA"));
     tf.set_env("TF_VAR_c1_client_secret", &good.client_secret);
     let body = format!(
         "variable \"c1_client_secret\" {{\n  type      = string\n  sensitive = true\n}}\n\nprovider \"conductorone\" {{\n  server_url    = {}\n  client_id     = {}\n  client_secret = var.c1_client_secret\n}}\n\n{}",

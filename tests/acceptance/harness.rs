@@ -9,12 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use c1_contract::integrations::{Integration as _, Segment, Torq, Twingate};
 use serde_json::{json, Value};
 
-/// Catalog ids of the three integrations (see crates/c1-sim/contract/README.md).
-pub const TWINGATE_CATALOG: &str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
-pub const TORQ_CATALOG: &str = "2dYadq89kbCyS23tPrCs4dfmqJr";
-pub const SEGMENT_CATALOG: &str = "2YuQMfugzij8vRI4FGkYNcMxgOe";
+/// Catalog ids of the three integrations, from their declarations.
+pub const TWINGATE_CATALOG: &str = Twingate::CATALOG_ID;
+pub const TORQ_CATALOG: &str = Torq::CATALOG_ID;
+pub const SEGMENT_CATALOG: &str = Segment::CATALOG_ID;
 
 /// The provider version the filesystem mirror advertises (the workspace version).
 pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");

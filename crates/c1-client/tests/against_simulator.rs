@@ -7,10 +7,11 @@ use c1_client::{
     resolve_config, ClientError, ConnectorClient, ConnectorSettings, CreateConfigured,
     CreateDelegated, ProviderAttributes, RetryPolicy,
 };
+use c1_contract::integrations::{Integration as _, Segment, Twingate};
 use c1_sim::{ServeOptions, Server};
 
-const TWINGATE: &str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
-const SEGMENT: &str = "2YuQMfugzij8vRI4FGkYNcMxgOe";
+const TWINGATE: &str = Twingate::CATALOG_ID;
+const SEGMENT: &str = Segment::CATALOG_ID;
 
 async fn start(options: ServeOptions) -> (Server, ConnectorClient) {
     let server = Server::start(ServeOptions {

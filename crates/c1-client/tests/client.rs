@@ -17,6 +17,8 @@ use c1_client::{
     Auth, ClientConfig, ClientError, ConnectorClient, ConnectorSettings, CreateConfigured,
     CreateDelegated, RetryPolicy, SecretString, SigningKey,
 };
+use c1_contract::integrations::{Integration as _, Twingate};
+use c1_contract::token_endpoint;
 use ed25519_dalek::Verifier as _;
 use serde_json::{json, Value};
 
@@ -61,10 +63,10 @@ impl Fake {
 
 fn connector(app: &str, id: &str) -> Value {
     json!({
-        "id": id, "appId": app, "catalogId": "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0", "displayName": "Twingate",
+        "id": id, "appId": app, "catalogId": Twingate::CATALOG_ID, "displayName": "Twingate",
         "userIds": ["u1"], "createdAt": "2026-11-23T21:54:00.123Z", "updatedAt": "2026-11-23T21:54:01Z",
         "deletedAt": null,
-        "config": {"@type": "type.googleapis.com/c1.api.app.v1.EnvConfig",
+        "config": {"@type": c1_contract::ENV_CONFIG_TYPE,
                    "configuration": {"twingate_domain": {"stringValue": "acme"}}},
         "status": {"status": "SYNC_STATUS_RUNNING"}
     })
@@ -90,10 +92,12 @@ fn check_assertion(fake: &Fake, form: &[(String, String)]) -> Result<(), String>
             .map(|(_, v)| v.clone())
             .ok_or(format!("missing {k}"))
     };
-    if get("grant_type")? != "client_credentials" || get("client_id")? != CLIENT_ID {
+    if get("grant_type")? != token_endpoint::GRANT_CLIENT_CREDENTIALS
+        || get("client_id")? != CLIENT_ID
+    {
         return Err("bad grant_type/client_id".into());
     }
-    if get("client_assertion_type")? != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+    if get("client_assertion_type")? != token_endpoint::ASSERTION_TYPE_JWT_BEARER {
         return Err("bad assertion type".into());
     }
     let jws = get("client_assertion")?;
@@ -678,7 +682,7 @@ async fn secrets_never_reach_the_logs() {
         logs.contains("path=/api/v1/apps/app1/connectors/create"),
         "{logs}"
     );
-    let payload = &h.secret["secret-token:conductorone.com:v1:".len()..];
+    let payload = &h.secret[c1_contract::client_secret::PREFIX.len()..];
     let mut forbidden = vec![SETTING_SECRET.to_string(), payload.to_string()];
     forbidden.extend(h.fake.issued.lock().unwrap().iter().cloned());
     for f in &forbidden {
