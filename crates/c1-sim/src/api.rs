@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use c1_contract::token_endpoint;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -158,20 +159,20 @@ pub async fn token(
             )
         }
     };
-    if form.grant_type.as_deref() != Some(auth::GRANT_TYPE_CLIENT_CREDENTIALS) {
+    if form.grant_type.as_deref() != Some(token_endpoint::GRANT_CLIENT_CREDENTIALS) {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             "grant_type must be client_credentials",
         );
     }
-    if form.client_assertion_type.as_deref() != Some(auth::JWT_BEARER_ASSERTION_TYPE) {
+    if form.client_assertion_type.as_deref() != Some(token_endpoint::ASSERTION_TYPE_JWT_BEARER) {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             format!(
                 "client_assertion_type must be {}",
-                auth::JWT_BEARER_ASSERTION_TYPE
+                token_endpoint::ASSERTION_TYPE_JWT_BEARER
             ),
         );
     }

@@ -4,19 +4,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use ed25519_dalek::{Signature, Verifier as _};
+use c1_contract::jws::{self, JwsError};
 use serde::Deserialize;
 
 use crate::credentials::ClientRecord;
 use crate::ids;
 
-/// Grant type accepted by the token endpoint.
-pub const GRANT_TYPE_CLIENT_CREDENTIALS: &str = "client_credentials";
-/// Client assertion type accepted by the token endpoint.
-pub const JWT_BEARER_ASSERTION_TYPE: &str =
-    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const ASSERTION_LEEWAY_SECS: i64 = 5;
 /// Client id recorded for calls made with the static token.
@@ -27,14 +20,10 @@ pub const STATIC_TOKEN_USER_ID: &str = "2StaticTokenUser00000000000";
 /// Why a client assertion was refused. Messages never contain the assertion itself.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AssertionError {
-    #[error("client assertion is not a compact JWS")]
-    Malformed,
-    #[error("client assertion header or claims are not valid base64url JSON")]
-    BadEncoding,
-    #[error("client assertion must be signed with alg EdDSA, not {0}")]
-    UnsupportedAlgorithm(String),
-    #[error("client assertion signature does not verify")]
-    BadSignature,
+    #[error("client assertion: {0}")]
+    Jws(#[from] JwsError),
+    #[error("client assertion claims have the wrong types")]
+    BadClaims,
     #[error("client assertion iss and sub must both be the client id")]
     WrongIssuer,
     #[error("client assertion aud {found:?} is not this server ({expected})")]
@@ -47,11 +36,6 @@ pub enum AssertionError {
     NotYetValid,
     #[error("the client's public key is malformed")]
     BadClientKey,
-}
-
-#[derive(Deserialize)]
-struct JwsHeader {
-    alg: String,
 }
 
 #[derive(Deserialize)]
@@ -70,29 +54,13 @@ pub fn verify_assertion(
     accepted_audiences: &[String],
     now_secs: i64,
 ) -> Result<(), AssertionError> {
-    let mut parts = assertion.split('.');
-    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(AssertionError::Malformed);
-    };
-    let header: JwsHeader = decode_json(header_b64)?;
-    if header.alg != "EdDSA" {
-        return Err(AssertionError::UnsupportedAlgorithm(header.alg));
-    }
-    let signature_bytes = URL_SAFE_NO_PAD
-        .decode(signature_b64)
-        .map_err(|_| AssertionError::BadEncoding)?;
-    let signature =
-        Signature::from_slice(&signature_bytes).map_err(|_| AssertionError::BadSignature)?;
+    let parts = jws::parse(assertion)?;
     let key = client
         .verifying_key()
         .map_err(|_| AssertionError::BadClientKey)?;
-    let signing_input = &assertion[..header_b64.len() + 1 + claims_b64.len()];
-    key.verify(signing_input.as_bytes(), &signature)
-        .map_err(|_| AssertionError::BadSignature)?;
-
-    let claims: AssertionClaims = decode_json(claims_b64)?;
+    parts.verify(&key)?;
+    let claims: AssertionClaims = serde_json::from_value(serde_json::Value::Object(parts.claims))
+        .map_err(|_| AssertionError::BadClaims)?;
     if claims.iss.as_deref() != Some(client.client_id.as_str())
         || claims.sub.as_deref() != Some(client.client_id.as_str())
     {
@@ -122,13 +90,6 @@ pub fn verify_assertion(
         }
     }
     Ok(())
-}
-
-fn decode_json<T: for<'de> Deserialize<'de>>(segment: &str) -> Result<T, AssertionError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| AssertionError::BadEncoding)?;
-    serde_json::from_slice(&bytes).map_err(|_| AssertionError::BadEncoding)
 }
 
 /// Who made an API call.

@@ -1,17 +1,16 @@
-//! Client credentials in C1's format: minting Ed25519 keys, the `secret-token:` client secret,
-//! and the clients file holding the public halves the simulator trusts.
+//! Client credentials in C1's format: minting Ed25519 keys and their client secrets
+//! (`c1_contract::client_secret`), and the clients file holding the public halves the simulator
+//! trusts.
 
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use c1_contract::client_secret;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::ids;
-
-/// Prefix of every C1 client secret.
-pub const CLIENT_SECRET_PREFIX: &str = "secret-token:conductorone.com:v1:";
 
 /// The public half of a client, as the simulator (and the clients file) stores it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -70,26 +69,19 @@ pub enum CredentialsError {
 /// and a user id. Returns the public record and the credentials to hand out.
 pub fn mint(name: &str, tenant: &str) -> (ClientRecord, MintedCredentials) {
     let signing_key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let x = URL_SAFE_NO_PAD.encode(signing_key.verifying_key().as_bytes());
-    let d = URL_SAFE_NO_PAD.encode(signing_key.to_bytes());
-    let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x, "d": d});
-    let client_secret = format!(
-        "{CLIENT_SECRET_PREFIX}{}",
-        URL_SAFE_NO_PAD.encode(jwk.to_string())
-    );
     let name = if name.is_empty() { "sim-client" } else { name };
     let suffix = ids::random_base62(6).to_ascii_lowercase();
     let client_id = format!("{name}-{suffix}@{tenant}.conductor.one/pcc");
     let user_id = ids::new_object_id();
     let record = ClientRecord {
         client_id: client_id.clone(),
-        public_key: x,
+        public_key: client_secret::public_key_x(&signing_key),
         user_id: user_id.clone(),
         name: name.to_owned(),
     };
     let minted = MintedCredentials {
         client_id,
-        client_secret,
+        client_secret: client_secret::encode(&signing_key),
         user_id,
     };
     (record, minted)
@@ -191,24 +183,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn minted_secret_holds_a_jwk_matching_the_public_half() {
+    fn minted_secret_holds_the_key_of_the_public_half() {
         let (record, minted) = mint("tf", "acme");
         assert!(minted.client_id.ends_with("@acme.conductor.one/pcc"));
-        let b64 = minted
-            .client_secret
-            .strip_prefix(CLIENT_SECRET_PREFIX)
-            .unwrap();
-        let jwk: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(b64).unwrap()).unwrap();
-        assert_eq!(jwk["kty"], "OKP");
-        assert_eq!(jwk["crv"], "Ed25519");
-        assert_eq!(jwk["x"], record.public_key.as_str());
-        let d: [u8; 32] = URL_SAFE_NO_PAD
-            .decode(jwk["d"].as_str().unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap();
-        let key = SigningKey::from_bytes(&d);
+        let key = client_secret::decode(&minted.client_secret).unwrap();
         assert_eq!(key.verifying_key(), record.verifying_key().unwrap());
     }
 

@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use c1_contract::token_endpoint;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -280,7 +281,7 @@ fn load_tls(files: &TlsFiles) -> Result<TlsAcceptor, ServerError> {
 /// The whole HTTP surface: C1 API, token endpoint, admin API, JSON 404/405/413 answers.
 pub fn build_router(sim: Arc<Simulator>) -> Router {
     let api = Router::new()
-        .route("/auth/v1/token", post(api::token))
+        .route(token_endpoint::PATH, post(api::token))
         .route("/api/v1/apps", get(api::list_apps).post(api::create_app))
         .route(
             "/api/v1/apps/:app_id",

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use c1_contract::token_endpoint;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -153,7 +154,7 @@ async fn faults_429_and_5xx_every_nth_matching_call() {
     assert_eq!(failed.status, 502);
     // Faults apply to the token endpoint too, never to the admin API.
     let (status, _) = sim
-        .token_request(&[("grant_type", "client_credentials")])
+        .token_request(&[("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS)])
         .await;
     assert_eq!(status, 502);
     let (status, _) = sim.admin(Method::GET, "/_sim/faults", None).await;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use c1_contract::token_endpoint;
 use ed25519_dalek::SigningKey;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -20,7 +21,7 @@ async fn valid_assertion_gets_a_token_that_works() {
     let creds = sim.mint().await;
     assert!(creds
         .client_secret
-        .starts_with("secret-token:conductorone.com:v1:"));
+        .starts_with(c1_contract::client_secret::PREFIX));
     let token = sim.token_for(&creds).await;
     let response = sim
         .http
@@ -141,7 +142,7 @@ async fn malformed_token_requests_are_400() {
     assert_oauth_error(status, &body, 400, "unsupported_grant_type");
     let (status, body) = sim
         .token_request(&[
-            ("grant_type", "client_credentials"),
+            ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
             ("client_id", "x"),
             ("client_assertion_type", "urn:something-else"),
             ("client_assertion", "a.b.c"),
@@ -150,10 +151,10 @@ async fn malformed_token_requests_are_400() {
     assert_oauth_error(status, &body, 400, "invalid_request");
     let (status, body) = sim
         .token_request(&[
-            ("grant_type", "client_credentials"),
+            ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
             (
                 "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                token_endpoint::ASSERTION_TYPE_JWT_BEARER,
             ),
         ])
         .await;

@@ -4,6 +4,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use c1_contract::token_endpoint;
 use c1_sim::server::TlsFiles;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -90,13 +91,13 @@ async fn binary_prints_its_address_first_and_serves() {
     let key = signing_key_from_secret(creds["client_secret"].as_str().unwrap());
     let assertion = sign_assertion(&key, &standard_claims(client_id, "127.0.0.1"));
     let token: Value = http
-        .post(format!("{base}/auth/v1/token"))
+        .post(format!("{base}{}", token_endpoint::PATH))
         .form(&[
-            ("grant_type", "client_credentials"),
+            ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
             ("client_id", client_id),
             (
                 "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                token_endpoint::ASSERTION_TYPE_JWT_BEARER,
             ),
             ("client_assertion", assertion.as_str()),
         ])

@@ -1,5 +1,6 @@
 //! Bad input never crashes the simulator: huge bodies, wrong methods, unknown paths, garbage.
 
+use c1_contract::token_endpoint;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -38,7 +39,7 @@ async fn huge_bodies_are_413() {
     let huge_token_form = format!("grant_type=client_credentials&pad={}", "y".repeat(2 << 20));
     let response = sim
         .http
-        .post(sim.url("/auth/v1/token"))
+        .post(sim.url(token_endpoint::PATH))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(huge_token_form)
         .send()
@@ -107,7 +108,7 @@ async fn wrong_methods_and_unknown_paths_answer_json() {
             format!("/api/v1/apps/{APP}/connectors/create"),
             405,
         ),
-        (Method::GET, "/auth/v1/token".to_owned(), 405),
+        (Method::GET, token_endpoint::PATH.to_owned(), 405),
         (Method::GET, "/api/v2/whatever".to_owned(), 404),
         (Method::GET, "/".to_owned(), 404),
         (Method::DELETE, "/_sim/clients".to_owned(), 405),
@@ -166,7 +167,7 @@ async fn garbage_never_crashes_it() {
     }
     let response = sim
         .http
-        .post(sim.url("/auth/v1/token"))
+        .post(sim.url(token_endpoint::PATH))
         .body("%%%=&&==")
         .send()
         .await

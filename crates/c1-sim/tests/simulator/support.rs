@@ -1,5 +1,6 @@
-//! Test support: an in-process simulator, a C1-style client with its own EdDSA assertion
-//! signer, and a JSON Schema validator over the OpenAPI subset's component schemas.
+//! Test support: an in-process simulator, a C1-style HTTP client of its own (assertions signed
+//! with `c1_contract::jws`, never the provider's client), and a JSON Schema validator over the
+//! OpenAPI subset's component schemas.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -8,8 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use c1_contract::integrations::{Integration as _, Segment, Torq, Twingate};
+use c1_contract::{client_secret, jws, token_endpoint};
 use c1_sim::{MintedCredentials, ServeOptions, Server};
-use ed25519_dalek::{Signer as _, SigningKey};
+use ed25519_dalek::SigningKey;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -116,16 +118,7 @@ pub fn assert_error_body(body: &Value, http_status: u16) {
 
 /// The Ed25519 key inside a C1 client secret.
 pub fn signing_key_from_secret(secret: &str) -> SigningKey {
-    let b64 = secret
-        .strip_prefix("secret-token:conductorone.com:v1:")
-        .expect("secret prefix");
-    let jwk: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(b64).unwrap()).unwrap();
-    let d: [u8; 32] = URL_SAFE_NO_PAD
-        .decode(jwk["d"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    SigningKey::from_bytes(&d)
+    client_secret::decode(secret).expect("a C1 client secret")
 }
 
 pub fn unix_now() -> i64 {
@@ -137,21 +130,15 @@ pub fn unix_now() -> i64 {
 
 /// Claims as C1 clients send them: iss = sub = client id, aud, iat, nbf = now-2m, exp = now+2m.
 pub fn standard_claims(client_id: &str, aud: &str) -> Value {
-    let now = unix_now();
-    json!({ "iss": client_id, "sub": client_id, "aud": aud, "iat": now, "nbf": now - 120, "exp": now + 120 })
+    token_endpoint::assertion_claims(client_id, aud, unix_now() as u64)
 }
 
 /// A compact JWS with header `{"alg":"EdDSA","nonce":...}`.
 pub fn sign_assertion(key: &SigningKey, claims: &Value) -> String {
     let nonce = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 12]>());
-    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "EdDSA", "nonce": nonce}).to_string());
-    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-    let signing_input = format!("{header}.{payload}");
-    let signature = key.sign(signing_input.as_bytes());
-    format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature.to_bytes())
-    )
+    let mut header = serde_json::Map::new();
+    header.insert("nonce".into(), Value::String(nonce));
+    jws::sign(header, claims, key)
 }
 
 // ----- harness -----
@@ -211,7 +198,7 @@ impl Sim {
     pub async fn token_request(&self, form: &[(&str, &str)]) -> (u16, Value) {
         let response = self
             .http
-            .post(self.url("/auth/v1/token"))
+            .post(self.url(token_endpoint::PATH))
             .form(form)
             .send()
             .await
@@ -222,11 +209,11 @@ impl Sim {
 
     pub async fn token_with_assertion(&self, client_id: &str, assertion: &str) -> (u16, Value) {
         self.token_request(&[
-            ("grant_type", "client_credentials"),
+            ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
             ("client_id", client_id),
             (
                 "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                token_endpoint::ASSERTION_TYPE_JWT_BEARER,
             ),
             ("client_assertion", assertion),
         ])
