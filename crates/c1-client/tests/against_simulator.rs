@@ -160,7 +160,7 @@ async fn expired_tokens_are_renewed_and_bad_credentials_are_named() {
         .expect("an expired token is renewed, not reported");
 
     // A well-formed secret the simulator does not know.
-    let stranger = c1_sim::credentials::mint("stranger", "sim").1;
+    let stranger = c1_sim::mint_credentials("stranger", "sim").1;
     let config = resolve_config(
         ProviderAttributes {
             server_url: Some(server.base_url().to_string()),

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use c1_client::{resolve_config, ClientError, ConnectorClient, ProviderAttributes, RetryPolicy};
-use c1_sim::server::TlsFiles;
+use c1_sim::TlsFiles;
 use c1_sim::{ServeOptions, Server};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,13 +12,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{is_loopback_peer, parse_json_object, read_body};
-use crate::auth::Caller;
+use crate::connection::ConnectionInfo;
 use crate::credentials;
+use crate::domain::ConnectorChanges;
 use crate::error::ApiError;
+use crate::extract::JsonBody;
 use crate::faults::FaultConfig;
-use crate::server::ConnectionInfo;
-use crate::store::{ConnectorChanges, Simulator};
+use crate::state::Simulator;
+use crate::wire;
 
 /// Reserved path prefix of the admin API.
 pub const ADMIN_PREFIX: &str = "/_sim";
@@ -48,7 +48,8 @@ pub fn router(sim: Arc<Simulator>) -> Router {
 }
 
 async fn loopback_only(request: Request, next: Next) -> Response {
-    if !is_loopback_peer(request.extensions().get::<ConnectionInfo>()) {
+    let info = request.extensions().get::<ConnectionInfo>();
+    if !info.is_some_and(ConnectionInfo::is_loopback) {
         return ApiError::permission_denied("the admin API answers loopback clients only")
             .into_response();
     }
@@ -62,9 +63,10 @@ struct MintBody {
     tenant: Option<String>,
 }
 
-async fn mint_client(State(sim): State<Arc<Simulator>>, body: Body) -> Result<Response, ApiError> {
-    let bytes = read_body(body, sim.config.max_body_bytes).await?;
-    let request: MintBody = parse_json_object(&bytes)?;
+async fn mint_client(
+    State(sim): State<Arc<Simulator>>,
+    JsonBody(request): JsonBody<MintBody>,
+) -> Result<Response, ApiError> {
     let (record, minted) = credentials::mint(
         request.name.as_deref().unwrap_or("sim-client"),
         request.tenant.as_deref().unwrap_or("sim"),
@@ -74,40 +76,41 @@ async fn mint_client(State(sim): State<Arc<Simulator>>, body: Body) -> Result<Re
             .map_err(|err| ApiError::internal(err.to_string()))?;
     }
     let mut state = sim.lock();
-    state.merge_clients(vec![record]);
+    state.control.merge_clients(vec![record]);
     sim.persist(&state)?;
     Ok(Json(minted).into_response())
 }
 
 async fn get_requests(State(sim): State<Arc<Simulator>>) -> Response {
-    Json(sim.lock().log.entries().to_vec()).into_response()
+    Json(sim.lock().control.log.entries().to_vec()).into_response()
 }
 
 async fn clear_requests(State(sim): State<Arc<Simulator>>) -> Response {
-    sim.lock().log.clear();
+    sim.lock().control.log.clear();
     Json(json!({})).into_response()
 }
 
 async fn get_faults(State(sim): State<Arc<Simulator>>) -> Response {
-    Json(sim.lock().faults.config().clone()).into_response()
+    Json(sim.lock().control.faults.config().clone()).into_response()
 }
 
-async fn put_faults(State(sim): State<Arc<Simulator>>, body: Body) -> Result<Response, ApiError> {
-    let bytes = read_body(body, sim.config.max_body_bytes).await?;
-    let config: FaultConfig = parse_json_object(&bytes)?;
+async fn put_faults(
+    State(sim): State<Arc<Simulator>>,
+    JsonBody(config): JsonBody<FaultConfig>,
+) -> Result<Response, ApiError> {
     let mut state = sim.lock();
-    state.faults.set(config);
-    Ok(Json(state.faults.config().clone()).into_response())
+    state.control.faults.set(config);
+    Ok(Json(state.control.faults.config().clone()).into_response())
 }
 
 async fn clear_faults(State(sim): State<Arc<Simulator>>) -> Response {
     let mut state = sim.lock();
-    state.faults.set(FaultConfig::default());
-    Json(state.faults.config().clone()).into_response()
+    state.control.faults.set(FaultConfig::default());
+    Json(state.control.faults.config().clone()).into_response()
 }
 
 async fn expire_tokens(State(sim): State<Arc<Simulator>>) -> Response {
-    let expired = sim.lock().tokens.expire_all();
+    let expired = sim.lock().control.tokens.expire_all();
     Json(json!({ "expired": expired })).into_response()
 }
 
@@ -120,28 +123,28 @@ struct BadCredentialsBody {
 /// Replaces the set of setting values that make a sync fail.
 async fn set_bad_credentials(
     State(sim): State<Arc<Simulator>>,
-    body: Body,
+    JsonBody(request): JsonBody<BadCredentialsBody>,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(body, sim.config.max_body_bytes).await?;
-    let request: BadCredentialsBody = parse_json_object(&bytes)?;
     let mut state = sim.lock();
-    state.bad_credentials = request.values.into_iter().collect();
-    Ok(Json(json!({ "count": state.bad_credentials.len() })).into_response())
+    state.tenant.bad_credentials = request.values.into_iter().collect();
+    Ok(Json(json!({ "count": state.tenant.bad_credentials.len() })).into_response())
 }
 
 async fn get_bad_credentials(State(sim): State<Arc<Simulator>>) -> Response {
-    Json(json!({ "count": sim.lock().bad_credentials.len() })).into_response()
+    Json(json!({ "count": sim.lock().tenant.bad_credentials.len() })).into_response()
 }
 
 async fn get_state(State(sim): State<Arc<Simulator>>) -> Response {
     let state = sim.lock();
-    let apps: Vec<Value> = state.apps.iter().map(|a| a.to_api_json()).collect();
+    let apps: Vec<Value> = state.tenant.apps.iter().map(wire::app_json).collect();
     let connectors: Vec<Value> = state
+        .tenant
         .connectors
         .iter()
-        .map(|c| c.to_admin_json(&sim.config.catalog))
+        .map(|c| wire::admin_connector_json(c, &sim.config.catalog))
         .collect();
     let clients: Vec<Value> = state
+        .control
         .clients
         .iter()
         .map(|c| json!({ "client_id": c.client_id, "user_id": c.user_id, "name": c.name }))
@@ -157,21 +160,22 @@ struct CreateAppBody {
     description: Option<String>,
 }
 
-async fn create_app(State(sim): State<Arc<Simulator>>, body: Body) -> Result<Response, ApiError> {
-    let bytes = read_body(body, sim.config.max_body_bytes).await?;
-    let request: CreateAppBody = parse_json_object(&bytes)?;
+async fn create_app(
+    State(sim): State<Arc<Simulator>>,
+    JsonBody(request): JsonBody<CreateAppBody>,
+) -> Result<Response, ApiError> {
     let display_name = request
         .display_name
         .or_else(|| request.id.clone())
         .unwrap_or_else(|| "Simulated app".to_owned());
     let mut state = sim.lock();
-    let app = state.create_app(
+    let app = state.tenant.create_app(
         request.id,
         display_name,
         request.description.unwrap_or_default(),
     )?;
     sim.persist(&state)?;
-    Ok(Json(app.to_api_json()).into_response())
+    Ok(Json(wire::app_json(&app)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -188,9 +192,9 @@ async fn delete_connector(
 ) -> Result<Response, ApiError> {
     let mut state = sim.lock();
     if query.soft {
-        state.begin_deleting_connector(&app_id, &id)?;
+        state.tenant.begin_deleting_connector(&app_id, &id)?;
     } else {
-        state.delete_connector(&app_id, &id)?;
+        state.tenant.delete_connector(&app_id, &id)?;
     }
     sim.persist(&state)?;
     Ok(Json(json!({})).into_response())
@@ -209,12 +213,10 @@ struct PatchConnectorBody {
 async fn patch_connector(
     State(sim): State<Arc<Simulator>>,
     Path((app_id, id)): Path<(String, String)>,
-    body: Body,
+    JsonBody(request): JsonBody<PatchConnectorBody>,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(body, sim.config.max_body_bytes).await?;
-    let request: PatchConnectorBody = parse_json_object(&bytes)?;
     let mut state = sim.lock();
-    let current = state.connector(&app_id, &id)?.clone();
+    let current = state.tenant.connector(&app_id, &id)?.clone();
     let mut changes = ConnectorChanges {
         display_name: request.display_name,
         user_ids: request.user_ids.map(Some),
@@ -242,11 +244,9 @@ async fn patch_connector(
         }
         changes.settings = Some(Some(settings));
     }
-    let owner = Caller {
-        client_id: "c1-ui".to_owned(),
-        user_id: current.user_ids.first().cloned().unwrap_or_default(),
-    };
-    let connector = state.update_connector(
+    // A person in the C1 UI who clears the owners leaves the first current one.
+    let owner = current.user_ids.first().cloned().unwrap_or_default();
+    let connector = state.tenant.update_connector(
         &app_id,
         &id,
         changes,
@@ -255,5 +255,5 @@ async fn patch_connector(
         sim.config.sync_delay,
     )?;
     sim.persist(&state)?;
-    Ok(Json(connector.to_admin_json(&sim.config.catalog)).into_response())
+    Ok(Json(wire::admin_connector_json(&connector, &sim.config.catalog)).into_response())
 }

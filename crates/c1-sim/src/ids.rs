@@ -25,11 +25,6 @@ pub fn new_access_token() -> String {
     random_base62(48)
 }
 
-/// Whether `s` looks like a C1 object id.
-pub fn is_object_id(s: &str) -> bool {
-    s.len() == ID_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,7 +33,10 @@ mod tests {
     fn object_ids_are_27_base62_characters() {
         for _ in 0..100 {
             let id = new_object_id();
-            assert!(is_object_id(&id), "{id}");
+            assert!(
+                id.len() == ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric()),
+                "{id}"
+            );
         }
     }
 }

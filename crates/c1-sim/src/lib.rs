@@ -1,20 +1,37 @@
 //! The C1 API simulator as a library, so tests can start it in-process with [`Server::start`].
+//!
+//! Modules depend downwards only: `server` builds the router from `gate`, `token`, `api` and
+//! `admin`; those work on `state` (the `domain` tenant and the `control` plane behind one lock),
+//! read bodies through `extract`, write C1 JSON through `wire` and answer errors as `error`'s
+//! `ApiError`. Nothing depends on `server`.
 
-pub mod admin;
-pub mod api;
-pub mod auth;
-pub mod catalog;
-pub mod cli;
-pub mod clock;
-pub mod credentials;
-pub mod error;
-pub mod faults;
-pub mod ids;
-pub mod request_log;
-pub mod server;
-pub mod store;
+mod admin;
+mod api;
+mod auth;
+mod catalog;
+mod cli;
+mod clock;
+mod connection;
+mod control;
+mod credentials;
+mod domain;
+mod error;
+mod extract;
+mod faults;
+mod files;
+mod gate;
+mod ids;
+mod request_log;
+mod server;
+mod state;
+mod token;
+mod wire;
 
 pub use catalog::Catalog;
-pub use credentials::MintedCredentials;
+pub use cli::{Cli, Command, ServeArgs};
+pub use credentials::{
+    append_to_clients_file, mint as mint_credentials, ClientRecord, MintedCredentials,
+};
 pub use faults::FaultConfig;
-pub use server::{ServeOptions, Server, ServerError};
+pub use files::write_atomically;
+pub use server::{ServeOptions, Server, ServerError, TlsFiles};

@@ -5,8 +5,7 @@ use std::io::Write as _;
 use anyhow::Context as _;
 use clap::Parser as _;
 
-use c1_sim::cli::{Cli, Command};
-use c1_sim::{credentials, Server};
+use c1_sim::{Cli, Command, Server};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -19,8 +18,8 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Credentials(args) => {
-            let (record, minted) = credentials::mint(&args.name, &args.tenant);
-            credentials::append_to_clients_file(&args.clients, &record)?;
+            let (record, minted) = c1_sim::mint_credentials(&args.name, &args.tenant);
+            c1_sim::append_to_clients_file(&args.clients, &record)?;
             println!("{}", serde_json::to_string(&minted)?);
             Ok(())
         }
@@ -31,7 +30,7 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(args: c1_sim::cli::ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: c1_sim::ServeArgs) -> anyhow::Result<()> {
     let server = Server::start(args.to_options()).await?;
     {
         let mut stdout = std::io::stdout().lock();
@@ -39,7 +38,7 @@ async fn serve(args: c1_sim::cli::ServeArgs) -> anyhow::Result<()> {
         stdout.flush()?;
     }
     if let Some(path) = &args.addr_file {
-        credentials::write_atomically(path, server.base_url().as_bytes())
+        c1_sim::write_atomically(path, server.base_url().as_bytes())
             .with_context(|| format!("writing --addr-file {}", path.display()))?;
     }
     shutdown_signal().await;

@@ -1,5 +1,5 @@
-//! Starting the simulator: options, the router, the gate in front of `/api/` and `/auth/`
-//! (auth, faults, request log), and the accept loop serving HTTP or HTTPS per connection.
+//! Starting the simulator: its options, the router (C1 API, token endpoint and admin API behind
+//! the gate), and the accept loop serving HTTP or HTTPS per connection.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -7,11 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::extract::Request;
+use axum::routing::post;
 use axum::Router;
 use c1_contract::token_endpoint;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -22,20 +19,18 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use crate::admin::{self, ADMIN_PREFIX};
-use crate::api::{self, TokenRequestClient};
-use crate::auth::TokenCheck;
+use crate::api;
+use crate::auth::TokenStore;
 use crate::catalog::Catalog;
+use crate::connection::ConnectionInfo;
 use crate::credentials::{self, CredentialsError, MintedCredentials};
-use crate::error::ApiError;
-use crate::faults::{FaultAction, FaultConfig, FaultState};
-use crate::request_log::{operation_name, RequestLogEntry};
-use crate::store::{self, RuntimeConfig, SimState, Simulator, StateFileError};
+use crate::faults::{FaultConfig, FaultState};
+use crate::gate::gate;
+use crate::state::{self, RuntimeConfig, SimState, Simulator, StateFileError};
+use crate::token;
 
 /// Largest request body accepted (larger ones answer 413).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-/// How long a request whose connection is being dropped waits before answering anyway
-/// (only reached if the connection could not be closed, e.g. another HTTP/2 stream holds it).
-const DROP_GRACE: Duration = Duration::from_secs(5);
 
 /// Everything `c1-sim serve` can be told.
 #[derive(Debug, Clone)]
@@ -108,14 +103,6 @@ pub enum ServerError {
     Seed { id: String, message: String },
 }
 
-/// Per-connection facts handed to every request of the connection.
-#[derive(Debug, Clone)]
-pub struct ConnectionInfo {
-    pub peer: SocketAddr,
-    /// Notified to close the connection without answering.
-    pub kill: Arc<Notify>,
-}
-
 /// A running simulator. Dropping it stops the server.
 pub struct Server {
     addr: SocketAddr,
@@ -130,17 +117,20 @@ impl Server {
     pub async fn start(options: ServeOptions) -> Result<Server, ServerError> {
         let tls = options.tls.as_ref().map(load_tls).transpose()?;
         let mut state = match &options.state_file {
-            Some(path) => store::load_snapshot(path)?
+            Some(path) => state::load_snapshot(path)?
                 .map(SimState::from_snapshot)
                 .unwrap_or_default(),
             None => SimState::default(),
         };
         if let Some(path) = &options.clients_file {
-            state.merge_clients(credentials::read_clients_file(path)?);
+            state
+                .control
+                .merge_clients(credentials::read_clients_file(path)?);
         }
         for id in options.seed_apps.iter().filter(|id| !id.is_empty()) {
-            if state.app(id).is_err() {
+            if state.tenant.app(id).is_err() {
                 state
+                    .tenant
                     .create_app(Some(id.clone()), id.clone(), String::new())
                     .map_err(|err| ServerError::Seed {
                         id: id.clone(),
@@ -148,9 +138,9 @@ impl Server {
                     })?;
             }
         }
-        state.tokens = crate::auth::TokenStore::new(options.static_token.clone());
-        state.faults = FaultState::new(options.faults.clone());
-        state.bad_credentials = options.bad_credentials.iter().cloned().collect();
+        state.tenant.bad_credentials = options.bad_credentials.iter().cloned().collect();
+        state.control.tokens = TokenStore::new(options.static_token.clone());
+        state.control.faults = FaultState::new(options.faults.clone());
 
         let requested = SocketAddr::new(options.bind, options.port);
         let listener = TcpListener::bind(requested)
@@ -210,7 +200,7 @@ impl Server {
     pub fn mint_client(&self, name: &str) -> MintedCredentials {
         let (record, minted) = credentials::mint(name, "sim");
         let mut state = self.sim.lock();
-        state.merge_clients(vec![record]);
+        state.control.merge_clients(vec![record]);
         let _ = self.sim.persist(&state);
         minted
     }
@@ -225,11 +215,6 @@ impl Server {
             }
         })
         .await;
-    }
-
-    /// Resolves when the server has stopped (it only stops when told to).
-    pub async fn wait(&mut self) {
-        let _ = (&mut self.accept_task).await;
     }
 }
 
@@ -278,187 +263,15 @@ fn load_tls(files: &TlsFiles) -> Result<TlsAcceptor, ServerError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// The whole HTTP surface: C1 API, token endpoint, admin API, JSON 404/405/413 answers.
-pub fn build_router(sim: Arc<Simulator>) -> Router {
-    let api = Router::new()
-        .route(token_endpoint::PATH, post(api::token))
-        .route("/api/v1/apps", get(api::list_apps).post(api::create_app))
-        .route(
-            "/api/v1/apps/:app_id",
-            get(api::get_app).delete(api::delete_app),
-        )
-        .route(
-            "/api/v1/apps/:app_id/connectors",
-            get(api::list_connectors).post(api::create_delegated),
-        )
-        .route(
-            "/api/v1/apps/:app_id/connectors/create",
-            post(api::create_configured),
-        )
-        .route(
-            "/api/v1/apps/:app_id/connectors/:id",
-            get(api::get_connector)
-                .post(api::update_connector)
-                .delete(api::delete_connector),
-        )
-        .route(
-            "/api/v1/apps/:app_id/connectors/:id/delegated",
-            post(api::update_delegated),
-        )
-        .with_state(sim.clone());
+/// The whole HTTP surface: C1 API, token endpoint, admin API, JSON 404/405 answers.
+fn build_router(sim: Arc<Simulator>) -> Router {
     Router::new()
-        .merge(api)
+        .route(token_endpoint::PATH, post(token::token))
+        .with_state(sim.clone())
+        .merge(api::router(sim.clone()))
         .nest(ADMIN_PREFIX, admin::router(sim.clone()))
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(sim, gate))
-}
-
-fn bearer_token(request: &Request) -> Option<&str> {
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
-/// In front of everything: for `/api/` and `/auth/` calls applies faults, checks the bearer
-/// token (for `/api/`) and writes the request log; for all calls turns bare 405/413 into JSON.
-async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let is_api = path.starts_with("/api/");
-    if !is_api && !path.starts_with("/auth/") {
-        return json_error_bodies(next.run(request).await);
-    }
-    let too_large = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|len| len > sim.config.max_body_bytes as u64);
-    let method = request.method().as_str().to_owned();
-    let query = request.uri().query().map(str::to_owned);
-    let operation = operation_name(&method, &path);
-    let (token_check, decision) = {
-        let mut state = sim.lock();
-        let check = bearer_token(&request).map(|t| state.tokens.check(t));
-        (check, state.faults.decide(&method, &path))
-    };
-    let mut client_id = match &token_check {
-        Some(TokenCheck::Valid(caller)) | Some(TokenCheck::Expired(caller)) => {
-            Some(caller.client_id.clone())
-        }
-        _ => None,
-    };
-    let log = |status: u16, client_id: Option<String>| {
-        sim.lock().log.push(RequestLogEntry {
-            seq: 0,
-            method: method.clone(),
-            path: path.clone(),
-            query: query.clone(),
-            status,
-            client_id,
-            operation: operation.to_owned(),
-        });
-    };
-    if decision.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
-    }
-    // A fault that strikes after handling lets the call through first.
-    let (before, after) = if decision.after_handling {
-        (None, decision.action)
-    } else {
-        (decision.action, None)
-    };
-    let kill = request
-        .extensions()
-        .get::<ConnectionInfo>()
-        .map(|i| i.kill.clone());
-    let response = match before {
-        Some(FaultAction::Drop) => {
-            log(0, client_id);
-            if let Some(kill) = kill {
-                kill.notify_one();
-            }
-            tokio::time::sleep(DROP_GRACE).await;
-            return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
-                .into_response();
-        }
-        Some(FaultAction::TooManyRequests { retry_after_secs }) => {
-            ApiError::too_many_requests(retry_after_secs).into_response()
-        }
-        Some(FaultAction::ServerError { status }) => ApiError::injected_server_fault(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-        )
-        .into_response(),
-        None if too_large => ApiError::payload_too_large(sim.config.max_body_bytes).into_response(),
-        None if is_api => match token_check {
-            Some(TokenCheck::Valid(caller)) => {
-                request.extensions_mut().insert(caller);
-                json_error_bodies(next.run(request).await)
-            }
-            Some(TokenCheck::Expired(_)) => {
-                ApiError::unauthenticated("access token expired").into_response()
-            }
-            Some(TokenCheck::Unknown) => {
-                ApiError::unauthenticated("invalid access token").into_response()
-            }
-            None => ApiError::unauthenticated("missing bearer token").into_response(),
-        },
-        None => json_error_bodies(next.run(request).await),
-    };
-    if let Some(TokenRequestClient(id)) = response.extensions().get::<TokenRequestClient>() {
-        client_id = Some(id.clone());
-    }
-    let response = match after {
-        Some(FaultAction::Drop) if response.status().is_success() => {
-            log(0, client_id);
-            if let Some(kill) = kill {
-                kill.notify_one();
-            }
-            tokio::time::sleep(DROP_GRACE).await;
-            return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
-                .into_response();
-        }
-        Some(FaultAction::ServerError { status }) if response.status().is_success() => {
-            ApiError::injected_server_fault(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            )
-            .into_response()
-        }
-        _ => response,
-    };
-    log(response.status().as_u16(), client_id);
-    response
-}
-
-/// Gives axum's bare 405 answers a C1-style JSON body.
-fn json_error_bodies(response: Response) -> Response {
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
-        return response;
-    }
-    match response.status() {
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = response.headers().get(header::ALLOW).cloned();
-            let mut replaced = ApiError::method_not_allowed().into_response();
-            if let Some(allow) = allow {
-                replaced.headers_mut().insert(header::ALLOW, allow);
-            }
-            replaced
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::payload_too_large(DEFAULT_MAX_BODY_BYTES).into_response()
-        }
-        _ => response,
-    }
 }
 
 async fn accept_loop(

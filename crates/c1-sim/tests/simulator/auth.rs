@@ -245,8 +245,8 @@ async fn clients_file_is_reread_for_unknown_clients() {
     options.clients_file = Some(clients.clone());
     let sim = Sim::start_with(options).await;
     // Minted after start, as `c1-sim credentials --clients FILE` does.
-    let (record, minted) = c1_sim::credentials::mint("late", "sim");
-    c1_sim::credentials::append_to_clients_file(&clients, &record).unwrap();
+    let (record, minted) = c1_sim::mint_credentials("late", "sim");
+    c1_sim::append_to_clients_file(&clients, &record).unwrap();
     let token = sim.token_for(&minted).await;
     assert!(!token.is_empty());
     let _ = std::fs::remove_dir_all(&dir);

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use c1_contract::token_endpoint;
-use c1_sim::server::TlsFiles;
+use c1_sim::TlsFiles;
 use reqwest::Method;
 use serde_json::{json, Value};
 

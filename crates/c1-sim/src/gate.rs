@@ -1,0 +1,163 @@
+//! The gate in front of every route: for `/api/` and `/auth/` calls it injects the configured
+//! faults, checks the bearer token (for `/api/`) and writes the request log; for all calls it
+//! gives axum's bare 405 answers a C1 error body.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::TokenCheck;
+use crate::connection::ConnectionInfo;
+use crate::error::ApiError;
+use crate::faults::FaultAction;
+use crate::request_log::{operation_name, RequestLogEntry};
+use crate::state::Simulator;
+use crate::token::TokenRequestClient;
+
+/// How long a request whose connection is being dropped waits before answering anyway
+/// (only reached if the connection could not be closed, e.g. another HTTP/2 stream holds it).
+const DROP_GRACE: Duration = Duration::from_secs(5);
+
+fn bearer_token(request: &Request) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// In front of everything: for `/api/` and `/auth/` calls applies faults, checks the bearer
+/// token (for `/api/`) and writes the request log; for all calls turns bare 405s into JSON.
+pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let is_api = path.starts_with("/api/");
+    if !is_api && !path.starts_with("/auth/") {
+        return json_error_bodies(next.run(request).await);
+    }
+    let too_large = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|len| len > sim.config.max_body_bytes as u64);
+    let method = request.method().as_str().to_owned();
+    let query = request.uri().query().map(str::to_owned);
+    let operation = operation_name(&method, &path);
+    let (token_check, decision) = {
+        let mut state = sim.lock();
+        let check = bearer_token(&request).map(|t| state.control.tokens.check(t));
+        (check, state.control.faults.decide(&method, &path))
+    };
+    let mut client_id = match &token_check {
+        Some(TokenCheck::Valid(caller)) | Some(TokenCheck::Expired(caller)) => {
+            Some(caller.client_id.clone())
+        }
+        _ => None,
+    };
+    let log = |status: u16, client_id: Option<String>| {
+        sim.lock().control.log.push(RequestLogEntry {
+            seq: 0,
+            method: method.clone(),
+            path: path.clone(),
+            query: query.clone(),
+            status,
+            client_id,
+            operation: operation.to_owned(),
+        });
+    };
+    if decision.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
+    }
+    // A fault that strikes after handling lets the call through first.
+    let (before, after) = if decision.after_handling {
+        (None, decision.action)
+    } else {
+        (decision.action, None)
+    };
+    let kill = request
+        .extensions()
+        .get::<ConnectionInfo>()
+        .map(|i| i.kill.clone());
+    let response = match before {
+        Some(FaultAction::Drop) => {
+            log(0, client_id);
+            if let Some(kill) = kill {
+                kill.notify_one();
+            }
+            tokio::time::sleep(DROP_GRACE).await;
+            return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
+                .into_response();
+        }
+        Some(FaultAction::TooManyRequests { retry_after_secs }) => {
+            ApiError::too_many_requests(retry_after_secs).into_response()
+        }
+        Some(FaultAction::ServerError { status }) => ApiError::injected_server_fault(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+        )
+        .into_response(),
+        None if too_large => ApiError::payload_too_large(sim.config.max_body_bytes).into_response(),
+        None if is_api => match token_check {
+            Some(TokenCheck::Valid(caller)) => {
+                request.extensions_mut().insert(caller);
+                json_error_bodies(next.run(request).await)
+            }
+            Some(TokenCheck::Expired(_)) => {
+                ApiError::unauthenticated("access token expired").into_response()
+            }
+            Some(TokenCheck::Unknown) => {
+                ApiError::unauthenticated("invalid access token").into_response()
+            }
+            None => ApiError::unauthenticated("missing bearer token").into_response(),
+        },
+        None => json_error_bodies(next.run(request).await),
+    };
+    if let Some(TokenRequestClient(id)) = response.extensions().get::<TokenRequestClient>() {
+        client_id = Some(id.clone());
+    }
+    let response = match after {
+        Some(FaultAction::Drop) if response.status().is_success() => {
+            log(0, client_id);
+            if let Some(kill) = kill {
+                kill.notify_one();
+            }
+            tokio::time::sleep(DROP_GRACE).await;
+            return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
+                .into_response();
+        }
+        Some(FaultAction::ServerError { status }) if response.status().is_success() => {
+            ApiError::injected_server_fault(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            )
+            .into_response()
+        }
+        _ => response,
+    };
+    log(response.status().as_u16(), client_id);
+    response
+}
+
+/// Gives axum's bare 405 answers a C1-style JSON body (keeping their `Allow`).
+fn json_error_bodies(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut replaced = ApiError::method_not_allowed().into_response();
+    if let Some(allow) = allow {
+        replaced.headers_mut().insert(header::ALLOW, allow);
+    }
+    replaced
+}
