@@ -1,6 +1,8 @@
 //! The ConductorOne Terraform provider: protocol layer and the generic integration resource,
 //! parameterised by the integration declarations of `c1_contract::integrations`.
 
+#[cfg(test)]
+mod fourth_integration;
 pub mod logging;
 pub mod plugin_nodelay;
 pub mod provider;

@@ -46,6 +46,13 @@ impl ConductorOneProvider {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The resource of integration `I`, using this provider's C1 client once it is configured.
+    /// The provider serves it as `integration_<I::NAME>` when `I` is one it ships
+    /// (`register_all`); tests build it for declarations that are not shipped.
+    pub fn integration_resource<I: Integration>(&self) -> IntegrationResource<I> {
+        IntegrationResource::new(self.client.clone())
+    }
 }
 
 /// The provider block's attributes: (name, environment variable it falls back to, description,
@@ -182,19 +189,19 @@ impl Provider for ConductorOneProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         struct Register<'p> {
-            client: &'p ClientSlot,
+            provider: &'p ConductorOneProvider,
             resources: HashMap<String, Box<dyn DynamicResource>>,
         }
         impl IntegrationVisitor for Register<'_> {
             fn visit<I: Integration>(&mut self) {
                 self.resources.insert(
                     format!("integration_{}", I::NAME),
-                    Box::new(IntegrationResource::<I>::new(self.client.clone())),
+                    Box::new(self.provider.integration_resource::<I>()),
                 );
             }
         }
         let mut register = Register {
-            client: &self.client,
+            provider: self,
             resources: HashMap::new(),
         };
         register_all(&mut register);
@@ -203,13 +210,12 @@ impl Provider for ConductorOneProvider {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
-    use tf_provider::Resource;
 
     /// Attribute name -> (constraint, sensitive) of a resource schema.
-    fn shape(schema: &Schema) -> BTreeMap<String, (String, bool)> {
+    pub(crate) fn shape(schema: &Schema) -> BTreeMap<String, (String, bool)> {
         schema
             .block
             .attributes
@@ -218,7 +224,8 @@ mod tests {
             .collect()
     }
 
-    fn expected(settings: &[(&str, bool)]) -> BTreeMap<String, (String, bool)> {
+    /// The shape of an integration resource with these settings (name, secret).
+    pub(crate) fn expected(settings: &[(&str, bool)]) -> BTreeMap<String, (String, bool)> {
         let mut m: BTreeMap<String, (String, bool)> = [
             ("id", "Computed"),
             ("app_id", "Required"),
@@ -286,36 +293,5 @@ mod tests {
             .collect();
         assert_eq!(sensitive, ["client_secret"]);
         assert_eq!(schema.block.attributes.len(), 4);
-    }
-
-    /// A fourth integration is one declaration: its resource follows from it.
-    #[test]
-    fn a_new_integration_is_one_declaration() {
-        #[derive(schemars::JsonSchema)]
-        #[allow(dead_code)]
-        struct ExampleSettings {
-            /// Region of the example service.
-            example_region: Option<String>,
-            /// Token of the example service.
-            #[schemars(extend("writeOnly" = true))]
-            example_token: Option<String>,
-        }
-        struct Example;
-        impl Integration for Example {
-            type Settings = ExampleSettings;
-            const NAME: &'static str = "example";
-            const DISPLAY_NAME: &'static str = "Example";
-            const CATALOG_ID: &'static str = "2ExampleCatalogId0000000000";
-        }
-        let resource = IntegrationResource::<Example>::new(ClientSlot::default());
-        let schema = Resource::schema(&resource, &mut Diagnostics::default()).unwrap();
-        assert_eq!(
-            shape(&schema),
-            expected(&[("example_region", false), ("example_token", true)])
-        );
-        assert!(schema.block.attributes["example_region"]
-            .description
-            .content
-            .contains("Region of the example service."));
     }
 }

@@ -426,9 +426,12 @@ mod tests {
     }
 }
 
-/// Keeps `schemas/<name>.schema.json` equal to what the declarations generate.
+/// The schema export (`make schemas`): `schemas/<name>.schema.json` for every declaration, kept
+/// equal to what the declarations generate.
 #[cfg(test)]
-mod published {
+pub(crate) mod published {
+    use std::path::PathBuf;
+
     use c1_contract::integrations::{register_all, Integration, IntegrationVisitor};
 
     struct CheckPublished {
@@ -436,13 +439,18 @@ mod published {
         update: bool,
     }
 
+    /// Where the schema of integration `I` is published, and the file's text.
+    pub(crate) fn schema_file<I: Integration>() -> (PathBuf, String) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schemas")
+            .join(format!("{}.schema.json", I::NAME));
+        let text = serde_json::to_string_pretty(&super::schema_document::<I>()).unwrap() + "\n";
+        (path, text)
+    }
+
     impl IntegrationVisitor for CheckPublished {
         fn visit<I: Integration>(&mut self) {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("schemas")
-                .join(format!("{}.schema.json", I::NAME));
-            let expected =
-                serde_json::to_string_pretty(&super::schema_document::<I>()).unwrap() + "\n";
+            let (path, expected) = schema_file::<I>();
             let actual = std::fs::read_to_string(&path).unwrap_or_default();
             if actual != expected {
                 if self.update {
