@@ -67,7 +67,7 @@ impl ResourceError {
                 source,
                 ..
             } => format!(
-                "{source}. Tried {rounds} times; each time app {app_id} had no connector from this request, so nothing was left behind. Run apply again."
+                "{source}. Tried {rounds} times; after each try app {app_id} had no connector from this request. Run apply again. Should C1 still complete one of these creates, its connector appears in app {app_id} with a description starting \"Managed by Terraform (create\" and is not in the state: delete it in C1."
             ),
         };
         diagnostic(self.to_string(), detail, AttributePath::root())

@@ -80,9 +80,11 @@ impl<I: Integration> IntegrationResource<I> {
     /// Creates the connector: configured when any setting is set, delegated otherwise.
     ///
     /// When C1 may or may not have acted on a create (a 5xx or a broken connection after the
-    /// request was sent), the connector is looked up by the marker the request carried: found,
-    /// it is adopted; not found, the create is certainly safe to send again. Nothing is left
-    /// in C1 that Terraform does not know about.
+    /// request was sent), the app's connectors are looked up, after a short wait, by the marker
+    /// the request carried: found, the connector is adopted (and any duplicate with the same
+    /// marker deleted); not found, the create is sent again with the same marker, at most
+    /// [`CREATE_ROUNDS`] times. A create that C1 completes only after the last lookup is not
+    /// seen: that connector stays in C1, outside the state, with the marker as its description.
     async fn create_connector(
         &self,
         client: &ConnectorClient,

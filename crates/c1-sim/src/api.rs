@@ -19,9 +19,10 @@ use crate::extract::JsonBody;
 use crate::state::Simulator;
 use crate::wire;
 
-/// Default and largest page sizes of list calls.
-pub const DEFAULT_PAGE_SIZE: usize = 25;
-pub const MAX_PAGE_SIZE: usize = 100;
+/// Page size of list calls that do not ask for one.
+const DEFAULT_PAGE_SIZE: usize = 25;
+/// Largest page size of list calls (larger requests get this many).
+const MAX_PAGE_SIZE: usize = 100;
 
 /// The routes of the C1 API under `/api/v1`.
 pub fn router(sim: Arc<Simulator>) -> Router {

@@ -46,12 +46,6 @@ impl Catalog {
     }
 }
 
-impl Default for Catalog {
-    fn default() -> Self {
-        Self::shipped()
-    }
-}
-
 impl IntegrationVisitor for Catalog {
     fn visit<I: Integration>(&mut self) {
         self.entries.retain(|e| e.catalog_id != I::CATALOG_ID);
