@@ -9,6 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tokio::sync::Notify;
 
 use crate::auth::TokenCheck;
 use crate::connection::ConnectionInfo;
@@ -90,20 +91,12 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
     let response = match before {
         Some(FaultAction::Drop) => {
             log(0, client_id);
-            if let Some(kill) = kill {
-                kill.notify_one();
-            }
-            tokio::time::sleep(DROP_GRACE).await;
-            return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
-                .into_response();
+            return drop_connection(kill).await;
         }
         Some(FaultAction::TooManyRequests { retry_after_secs }) => {
             ApiError::too_many_requests(retry_after_secs).into_response()
         }
-        Some(FaultAction::ServerError { status }) => ApiError::injected_server_fault(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-        )
-        .into_response(),
+        Some(FaultAction::ServerError { status }) => server_fault(status),
         None if too_large => ApiError::payload_too_large(sim.config.max_body_bytes).into_response(),
         None if is_api => match token_check {
             Some(TokenCheck::Valid(caller)) => {
@@ -126,23 +119,31 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
     let response = match after {
         Some(FaultAction::Drop) if response.status().is_success() => {
             log(0, client_id);
-            if let Some(kill) = kill {
-                kill.notify_one();
-            }
-            tokio::time::sleep(DROP_GRACE).await;
-            return ApiError::injected_server_fault(StatusCode::SERVICE_UNAVAILABLE)
-                .into_response();
+            return drop_connection(kill).await;
         }
         Some(FaultAction::ServerError { status }) if response.status().is_success() => {
-            ApiError::injected_server_fault(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            )
-            .into_response()
+            server_fault(status)
         }
         _ => response,
     };
     log(response.status().as_u16(), client_id);
     response
+}
+
+/// Closes the connection without an answer. Should that not be possible (another HTTP/2 stream
+/// holds it), answers 503 after [`DROP_GRACE`].
+async fn drop_connection(kill: Option<Arc<Notify>>) -> Response {
+    if let Some(kill) = kill {
+        kill.notify_one();
+    }
+    tokio::time::sleep(DROP_GRACE).await;
+    server_fault(StatusCode::SERVICE_UNAVAILABLE.as_u16())
+}
+
+/// The answer of an injected server error with HTTP status `status` (503 if it is not one).
+fn server_fault(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    ApiError::injected_server_fault(status).into_response()
 }
 
 /// Gives axum's bare 405 answers a C1-style JSON body (keeping their `Allow`).
