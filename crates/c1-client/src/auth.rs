@@ -3,46 +3,33 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use ed25519_dalek::Signer as _;
+use c1_contract::{jws, token_endpoint};
 use rand::RngCore as _;
-use serde_json::json;
+use serde_json::{Map, Value};
 
 use crate::config::{SecretString, SigningKey};
 
-/// Assertion lifetime either side of now, as the C1 SDK does.
-const SKEW: u64 = 120;
-
-/// Builds the compact JWS client assertion: header `{"alg":"EdDSA","nonce":..}`, claims
-/// `iss = sub = client_id`, `aud = audience`, `iat = now`, `nbf = now - 2 min`, `exp = now + 2 min`.
+/// Builds the compact JWS client assertion: header `{"alg":"EdDSA","nonce":..}` and the claims
+/// of [`token_endpoint::assertion_claims`].
 pub fn mint_assertion(
     client_id: &str,
     audience: &str,
     key: &SigningKey,
     now: SystemTime,
 ) -> String {
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let now = now
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let mut nonce = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut nonce);
-    let header = json!({ "alg": "EdDSA", "nonce": b64.encode(nonce) });
-    let claims = json!({
-        "iss": client_id,
-        "sub": client_id,
-        "aud": audience,
-        "iat": now,
-        "nbf": now.saturating_sub(SKEW),
-        "exp": now + SKEW,
-    });
-    let signing_input = format!(
-        "{}.{}",
-        b64.encode(header.to_string()),
-        b64.encode(claims.to_string())
+    let mut header = Map::new();
+    header.insert(
+        "nonce".into(),
+        Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce)),
     );
-    let sig = key.0.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", b64.encode(sig.to_bytes()))
+    let claims = token_endpoint::assertion_claims(client_id, audience, now);
+    jws::sign(header, &claims, &key.0)
 }
 
 /// The token host without port (and without IPv6 brackets), as the assertion's `aud`.
@@ -87,7 +74,6 @@ impl CachedToken {
 mod tests {
     use super::*;
     use ed25519_dalek::Verifier as _;
-    use serde_json::Value;
 
     #[test]
     fn assertion_is_a_valid_signed_jws() {

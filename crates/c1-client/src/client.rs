@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use c1_contract::token_endpoint;
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -99,7 +100,11 @@ impl ConnectorClient {
             .connect_timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| ClientError::Setup(error_chain(&e)))?;
-        let token_url = join(&cfg.base_url, &["auth", "v1", "token"]);
+        let token_path: Vec<&str> = token_endpoint::PATH
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let token_url = join(&cfg.base_url, &token_path);
         let audience = audience_for(&cfg.base_url);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -453,11 +458,11 @@ impl ConnectorClient {
                         SystemTime::now(),
                     );
                     rb.form(&[
-                        ("grant_type", "client_credentials"),
+                        ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
                         ("client_id", client_id),
                         (
                             "client_assertion_type",
-                            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                            token_endpoint::ASSERTION_TYPE_JWT_BEARER,
                         ),
                         ("client_assertion", assertion.as_str()),
                     ])

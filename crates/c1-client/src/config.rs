@@ -3,8 +3,6 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use base64::Engine as _;
-use serde::Deserialize;
 use url::Url;
 
 use crate::retry::RetryPolicy;
@@ -16,8 +14,7 @@ pub const ENV_CLIENT_ID: &str = "CONDUCTORONE_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "CONDUCTORONE_CLIENT_SECRET";
 pub const ENV_ACCESS_TOKEN: &str = "CONDUCTORONE_ACCESS_TOKEN";
 
-/// Prefix of a C1 client secret; the rest is a base64url JSON Web Key.
-const SECRET_PREFIX: &str = "secret-token:conductorone.com:v1:";
+use c1_contract::client_secret::{self, PREFIX as SECRET_PREFIX};
 
 /// The User-Agent every request carries.
 pub fn default_user_agent() -> String {
@@ -61,65 +58,22 @@ impl SigningKey {
     /// Parses `secret-token:conductorone.com:v1:<base64url JWK>`. The error names
     /// `client_secret` and never contains the secret.
     pub fn from_client_secret(secret: &str) -> Result<Self, ConfigError> {
-        let bad = |why: &str| ConfigError::InvalidAttribute {
-            attribute: "client_secret",
-            env: ENV_CLIENT_SECRET,
-            message: format!(
-                "{why}. Expected the client secret exactly as C1 showed it when the API \
-                 credential was created (it starts with `{SECRET_PREFIX}`); create a new \
-                 credential in C1 if it was lost"
-            ),
-        };
-        let secret = secret.trim();
-        let b64 = secret
-            .strip_prefix(SECRET_PREFIX)
-            .ok_or_else(|| bad("the value is not a C1 client secret"))?;
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(b64.trim_end_matches('='))
-            .map_err(|_| bad("the key part of the client secret is not valid base64url"))?;
-        #[derive(Deserialize)]
-        struct Jwk {
-            kty: String,
-            crv: String,
-            #[serde(default)]
-            x: Option<String>,
-            d: String,
-        }
-        let jwk: Jwk = serde_json::from_slice(&json)
-            .map_err(|_| bad("the key part of the client secret is not a JSON Web Key"))?;
-        if jwk.kty != "OKP" || jwk.crv != "Ed25519" {
-            return Err(bad("the client secret does not hold an Ed25519 key"));
-        }
-        let d = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(jwk.d.trim_end_matches('='))
-            .map_err(|_| bad("the private key in the client secret is not valid base64url"))?;
-        let d: [u8; 32] = d
-            .try_into()
-            .map_err(|_| bad("the private key in the client secret has the wrong length"))?;
-        let key = ed25519_dalek::SigningKey::from_bytes(&d);
-        if let Some(x) = jwk.x {
-            let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(x.trim_end_matches('='))
-                .map_err(|_| bad("the public key in the client secret is not valid base64url"))?;
-            if x.as_slice() != key.verifying_key().as_bytes() {
-                return Err(bad(
-                    "the public and private halves of the client secret do not match",
-                ));
-            }
-        }
-        Ok(Self(key))
+        client_secret::decode(secret)
+            .map(Self)
+            .map_err(|why| ConfigError::InvalidAttribute {
+                attribute: "client_secret",
+                env: ENV_CLIENT_SECRET,
+                message: format!(
+                    "{why}. Expected the client secret exactly as C1 showed it when the API \
+                     credential was created (it starts with `{SECRET_PREFIX}`); create a new \
+                     credential in C1 if it was lost"
+                ),
+            })
     }
 
     /// Builds the client-secret text for a key (used by tests and tools).
     pub fn to_client_secret(&self) -> String {
-        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let jwk = serde_json::json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": e.encode(self.0.verifying_key().as_bytes()),
-            "d": e.encode(self.0.to_bytes()),
-        });
-        format!("{SECRET_PREFIX}{}", e.encode(jwk.to_string()))
+        client_secret::encode(&self.0)
     }
 
     /// Wraps a raw Ed25519 key.
@@ -373,6 +327,7 @@ pub fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use std::collections::HashMap;
 
     fn key() -> SigningKey {

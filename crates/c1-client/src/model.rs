@@ -3,11 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use c1_contract::ENV_CONFIG_TYPE;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-
-/// The `@type` of the settings envelope.
-pub const ENV_CONFIG_TYPE: &str = "type.googleapis.com/c1.api.app.v1.EnvConfig";
 
 /// Settings as C1 carries them in the EnvConfig envelope; values are secret-safe in Debug.
 #[derive(Clone, Default, PartialEq, Eq)]
