@@ -1,6 +1,7 @@
 //! The ConductorOne Terraform provider: protocol layer and the generic integration resource,
 //! parameterised by the integration declarations of `c1_contract::integrations`.
 
+pub mod config;
 #[cfg(test)]
 mod fourth_integration;
 pub mod logging;

@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use c1_client::config::{ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_SERVER_URL, ENV_TENANT_DOMAIN};
-use c1_client::{resolve_config, ConfigError, ConnectorClient, ProviderAttributes};
+use c1_client::ConnectorClient;
 use c1_contract::integrations::{register_all, Integration, IntegrationVisitor};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -14,7 +13,11 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, DynamicResource, Provider};
 
-use crate::resource::{diagnostic, ClientSlot, IntegrationResource};
+use crate::config::{
+    self, ConfigError, ProviderAttributes, ATTRIBUTES, CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN,
+    SERVER_URL, TENANT_DOMAIN,
+};
+use crate::resource::{client_error_detail, diagnostic, ClientSlot, IntegrationResource};
 
 /// The provider's local name: resources are `conductorone_<name>`.
 pub const PROVIDER_NAME: &str = "conductorone";
@@ -55,35 +58,6 @@ impl ConductorOneProvider {
     }
 }
 
-/// The provider block's attributes: (name, environment variable it falls back to, description,
-/// sensitive).
-pub(crate) const ATTRIBUTES: [(&str, &str, &str, bool); 4] = [
-    (
-        "server_url",
-        ENV_SERVER_URL,
-        "URL of the C1 tenant, e.g. `https://acme.conductor.one`. Derived from `tenant_domain` or `client_id` when not set. `http://` is accepted for loopback hosts only.",
-        false,
-    ),
-    (
-        "tenant_domain",
-        ENV_TENANT_DOMAIN,
-        "The tenant, e.g. `acme` for `acme.conductor.one`.",
-        false,
-    ),
-    (
-        "client_id",
-        ENV_CLIENT_ID,
-        "Client id of a C1 API credential, `<name>@<tenant>.conductor.one/<suffix>`.",
-        false,
-    ),
-    (
-        "client_secret",
-        ENV_CLIENT_SECRET,
-        "Client secret of the same credential, `secret-token:conductorone.com:v1:...`.",
-        true,
-    ),
-];
-
 /// Reads an attribute that must be known when the provider is configured.
 fn known(diags: &mut Diagnostics, name: &'static str, value: Value<String>) -> Option<String> {
     match value {
@@ -101,14 +75,11 @@ fn known(diags: &mut Diagnostics, name: &'static str, value: Value<String>) -> O
 }
 
 fn config_error(diags: &mut Diagnostics, err: &ConfigError) {
-    let attribute = match err {
-        ConfigError::InvalidAttribute { attribute, .. } => AttributePath::new(*attribute),
-        _ => AttributePath::root(),
-    };
     diags.add_error(diagnostic(
         "Invalid ConductorOne provider configuration".into(),
         err.to_string(),
-        attribute,
+        err.attribute()
+            .map_or_else(AttributePath::root, AttributePath::new),
     ));
 }
 
@@ -120,16 +91,17 @@ impl Provider for ConductorOneProvider {
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         let attributes = ATTRIBUTES
             .iter()
-            .map(|(name, env, description, sensitive)| {
+            .map(|attribute| {
                 (
-                    name.to_string(),
+                    attribute.name.to_string(),
                     Attribute {
                         attr_type: AttributeType::String,
                         description: Description::markdown(format!(
-                            "{description} Falls back to `{env}`."
+                            "{} Falls back to `{}`.",
+                            attribute.description, attribute.env
                         )),
                         constraint: AttributeConstraint::Optional,
-                        sensitive: *sensitive,
+                        sensitive: attribute.sensitive,
                         deprecated: false,
                     },
                 )
@@ -140,9 +112,9 @@ impl Provider for ConductorOneProvider {
             block: Block {
                 version: 0,
                 attributes,
-                description: Description::markdown(
-                    "Manages ConductorOne (C1) integrations. A ready bearer token in `CONDUCTORONE_ACCESS_TOKEN` overrides the credentials.",
-                ),
+                description: Description::markdown(format!(
+                    "Manages ConductorOne (C1) integrations. A ready bearer token in `{ENV_ACCESS_TOKEN}` overrides the credentials."
+                )),
                 ..Default::default()
             },
         })
@@ -155,15 +127,15 @@ impl Provider for ConductorOneProvider {
         config: Self::Config<'a>,
     ) -> Option<()> {
         let attrs = ProviderAttributes {
-            server_url: known(diags, "server_url", config.server_url),
-            tenant_domain: known(diags, "tenant_domain", config.tenant_domain),
-            client_id: known(diags, "client_id", config.client_id),
-            client_secret: known(diags, "client_secret", config.client_secret),
+            server_url: known(diags, SERVER_URL.name, config.server_url),
+            tenant_domain: known(diags, TENANT_DOMAIN.name, config.tenant_domain),
+            client_id: known(diags, CLIENT_ID.name, config.client_id),
+            client_secret: known(diags, CLIENT_SECRET.name, config.client_secret),
         };
         if !diags.errors.is_empty() {
             return Some(());
         }
-        let resolved = resolve_config(attrs, &|k| std::env::var(k).ok());
+        let resolved = config::resolve(attrs, &|k| std::env::var(k).ok());
         let client = resolved
             .map_err(|e| config_error(diags, &e))
             .ok()
@@ -172,7 +144,7 @@ impl Provider for ConductorOneProvider {
                     .map_err(|e| {
                         diags.add_error(diagnostic(
                             "Could not set up the ConductorOne client".into(),
-                            e.to_string(),
+                            client_error_detail(&e),
                             AttributePath::root(),
                         ))
                     })

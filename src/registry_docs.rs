@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Block};
 use tf_provider::{Diagnostics, Provider};
 
-use crate::provider::{ConductorOneProvider, ATTRIBUTES, PROVIDER_NAME, PROVIDER_VERSION};
+use crate::config::{ATTRIBUTES, ENV_ACCESS_TOKEN};
+use crate::provider::{ConductorOneProvider, PROVIDER_NAME, PROVIDER_VERSION};
 
 /// Every page: path under the repository root -> Markdown.
 pub fn pages(repo: &Path, namespace: &str) -> BTreeMap<PathBuf, String> {
@@ -23,12 +24,11 @@ pub fn pages(repo: &Path, namespace: &str) -> BTreeMap<PathBuf, String> {
     let schema = Provider::schema(&provider, &mut diags).expect("provider schema");
     let description = schema.block.description.content.clone();
     let mut environment = String::from("| variable | provider attribute |\n|---|---|\n");
-    for (name, env, _, _) in ATTRIBUTES {
-        environment.push_str(&format!("| `{env}` | `{name}` |\n"));
+    for attribute in ATTRIBUTES {
+        environment.push_str(&format!("| `{}` | `{}` |\n", attribute.env, attribute.name));
     }
     environment.push_str(&format!(
-        "| `{}` | (none: a ready bearer token, used instead of the client credentials) |",
-        c1_client::config::ENV_ACCESS_TOKEN
+        "| `{ENV_ACCESS_TOKEN}` | (none: a ready bearer token, used instead of the client credentials) |"
     ));
     let series = PROVIDER_VERSION
         .rsplit_once('.')
@@ -43,10 +43,7 @@ pub fn pages(repo: &Path, namespace: &str) -> BTreeMap<PathBuf, String> {
                 ("example", read(repo, "examples/provider/provider.tf")),
                 ("namespace", namespace.to_string()),
                 ("version_series", series.to_string()),
-                (
-                    "access_token_env",
-                    format!("`{}`", c1_client::config::ENV_ACCESS_TOKEN),
-                ),
+                ("access_token_env", format!("`{ENV_ACCESS_TOKEN}`")),
                 ("environment", environment),
                 ("schema", schema_section(&schema.block)),
             ],

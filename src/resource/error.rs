@@ -3,6 +3,8 @@
 use c1_client::ClientError;
 use tf_provider::{AttributePath, Diagnostic, Diagnostics};
 
+use crate::config::{rejected_credentials_hint, ENV_ACCESS_TOKEN};
+
 /// Something an integration resource could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum ResourceError {
@@ -51,7 +53,7 @@ impl ResourceError {
             ResourceError::NotConfigured => {
                 "The provider block could not be configured; see the errors reported for it.".into()
             }
-            ResourceError::Api { source, .. } => source.to_string(),
+            ResourceError::Api { source, .. } => client_error_detail(source),
             ResourceError::InvalidImportId { .. } => {
                 "Import ids have the form `<app_id>/<connector_id>`, e.g. `terraform import conductorone_integration_twingate.example 2abc.../2def...`.".into()
             }
@@ -79,6 +81,16 @@ impl ResourceError {
     }
 }
 
+/// What a user reads about a client error: the client's account of what happened in C1 or on
+/// the way there, and which provider settings to check when they are the cause.
+pub fn client_error_detail(err: &ClientError) -> String {
+    match err {
+        ClientError::Unauthenticated { .. } => format!("{err}. {}", rejected_credentials_hint()),
+        ClientError::AccessTokenNotHeaderSafe => format!("invalid {ENV_ACCESS_TOKEN}: {err}"),
+        _ => err.to_string(),
+    }
+}
+
 /// A diagnostic without the backtrace `Diagnostic::new` appends when `RUST_BACKTRACE` is set:
 /// users read these in `terraform` output.
 pub fn diagnostic(summary: String, detail: String, attribute: AttributePath) -> Diagnostic {
@@ -86,5 +98,38 @@ pub fn diagnostic(summary: String, detail: String, attribute: AttributePath) -> 
         summary: summary.into(),
         detail: detail.into(),
         attribute,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_credentials_say_which_settings_to_check() {
+        let err = ResourceError::Api {
+            action: "read",
+            integration: "Twingate",
+            source: Box::new(ClientError::Unauthenticated {
+                operation: "get access token".into(),
+                message: "invalid_client: unknown client".into(),
+            }),
+        };
+        assert_eq!(
+            err.to_diagnostic().detail,
+            "get access token: C1 rejected the credentials: invalid_client: unknown client. \
+             Check client_id and client_secret (or CONDUCTORONE_CLIENT_ID / \
+             CONDUCTORONE_CLIENT_SECRET / CONDUCTORONE_ACCESS_TOKEN) and that the API credential \
+             still exists in C1"
+        );
+        let other = ResourceError::Api {
+            action: "read",
+            integration: "Twingate",
+            source: Box::new(ClientError::Decode {
+                operation: "read connector".into(),
+                message: "truncated JSON at line 1 column 3".into(),
+            }),
+        };
+        assert!(!other.to_diagnostic().detail.contains("Check client_id"));
     }
 }

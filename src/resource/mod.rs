@@ -4,7 +4,7 @@ mod error;
 mod integration;
 mod state;
 
-pub use error::{diagnostic, ResourceError};
+pub use error::{client_error_detail, diagnostic, ResourceError};
 pub use integration::IntegrationResource;
 pub use state::{IntegrationPrivate, IntegrationState};
 

@@ -1,32 +1,30 @@
-//! The HTTP client: request building, bearer tokens (single-flight), retries and call logging.
+//! `ConnectorClient`: the C1 connector operations (URLs, bodies, answers), each one logical call
+//! made of the token source, the send-once step and the retry loop.
 
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
 
-use c1_contract::token_endpoint;
-use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::auth::{audience_for, mint_assertion, CachedToken};
-use crate::config::{is_loopback, Auth, ClientConfig, ConfigError, SecretString};
+use crate::config::{check_base_url, endpoint, ClientConfig};
 use crate::error::ClientError;
 use crate::model::{
-    Connector, ConnectorSettings, CreateConfigured, CreateDelegated, WireCreateDelegatedRequest,
-    WireCreateRequest, WireError, WireListResponse, WireToken, WireViewResponse,
+    decode, decode_error, Connector, ConnectorSettings, CreateConfigured, CreateDelegated,
+    WireCreateDelegatedRequest, WireCreateRequest, WireListResponse, WireViewResponse,
 };
-use crate::retry::{decide, parse_retry_after, AttemptFailure, Decision, Idempotency, RetryPolicy};
+use crate::retry::{self, Call, Failure, Idempotency, RetryPolicy};
+use crate::send::{Outcome, Payload, Request, Sender};
+use crate::token::TokenSource;
 
 /// Page size asked for when listing.
 const PAGE_SIZE: &str = "100";
 /// Safety net against a server that keeps answering with next-page tokens.
 const MAX_PAGES: usize = 10_000;
-/// Token lifetime assumed when the token endpoint does not say.
-const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
 
 /// The client for C1 connectors. Cheap to clone; clones share one token cache.
 #[derive(Clone)]
@@ -34,21 +32,11 @@ pub struct ConnectorClient {
     inner: Arc<Inner>,
 }
 
-#[derive(Clone)]
 struct Inner {
-    http: reqwest::Client,
     base_url: Url,
     retry: RetryPolicy,
-    auth: Arc<AuthState>,
-}
-
-struct AuthState {
-    auth: Auth,
-    token_url: Url,
-    audience: String,
-    /// Held across a token request, so concurrent callers wait for one refresh.
-    cache: tokio::sync::Mutex<Option<CachedToken>>,
-    generation: AtomicU64,
+    sender: Sender,
+    tokens: TokenSource,
 }
 
 impl fmt::Debug for ConnectorClient {
@@ -60,85 +48,26 @@ impl fmt::Debug for ConnectorClient {
     }
 }
 
-enum Body<'a> {
-    None,
-    Json(&'a Value),
-    TokenForm { client_id: &'a str },
-}
-
 impl ConnectorClient {
-    /// Builds the client. Fails when the base URL is not https (or http on loopback) or the
-    /// HTTP/TLS stack cannot be set up. TLS uses the system trust store, or the certificates
-    /// in `SSL_CERT_FILE` / `SSL_CERT_DIR` when set (rustls-native-certs).
+    /// Builds the client. Fails when the base URL breaks [`check_base_url`], the access token
+    /// cannot travel in a header, or the HTTP/TLS stack cannot be set up. TLS uses the system
+    /// trust store, or the certificates in `SSL_CERT_FILE` / `SSL_CERT_DIR` when set.
     pub fn new(cfg: ClientConfig) -> Result<Self, ClientError> {
-        match cfg.base_url.scheme() {
-            "https" => {}
-            "http" if is_loopback(&cfg.base_url) => {}
-            _ => {
-                return Err(ClientError::Config(ConfigError::InvalidAttribute {
-                    attribute: "server_url",
-                    env: crate::config::ENV_SERVER_URL,
-                    message: format!(
-                        "`{}`: only https:// is accepted (http:// only for loopback hosts)",
-                        cfg.base_url
-                    ),
-                }))
-            }
-        }
-        if cfg.base_url.cannot_be_a_base() {
-            return Err(ClientError::Setup(format!(
-                "`{}` cannot be used as a base URL",
-                cfg.base_url
-            )));
-        }
-        if cfg.base_url.scheme() == "https" {
-            check_custom_ca_env()?;
-        }
-        let http = reqwest::Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(15))
-            .build()
-            .map_err(|e| ClientError::Setup(error_chain(&e)))?;
-        let token_path: Vec<&str> = token_endpoint::PATH
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
-        let token_url = join(&cfg.base_url, &token_path);
-        let audience = audience_for(&cfg.base_url);
+        check_base_url(&cfg.base_url).map_err(|reason| ClientError::InvalidBaseUrl {
+            url: cfg.base_url.to_string(),
+            reason,
+        })?;
+        let tls = cfg.base_url.scheme() == "https";
+        let sender = Sender::new(&cfg.user_agent, cfg.retry.attempt_timeout, tls)?;
+        let tokens = TokenSource::new(cfg.credentials, &cfg.base_url)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                http,
                 base_url: cfg.base_url,
                 retry: cfg.retry,
-                auth: Arc::new(AuthState {
-                    auth: cfg.auth,
-                    token_url,
-                    audience,
-                    cache: tokio::sync::Mutex::new(None),
-                    generation: AtomicU64::new(0),
-                }),
+                sender,
+                tokens,
             }),
         })
-    }
-
-    /// The same client (sharing the token cache) with another retry policy; for tests.
-    pub fn with_retry_policy(&self, retry: RetryPolicy) -> Self {
-        let mut inner = (*self.inner).clone();
-        inner.retry = retry;
-        Self {
-            inner: Arc::new(inner),
-        }
-    }
-
-    /// The retry policy in force.
-    pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.inner.retry
-    }
-
-    /// The tenant base URL.
-    pub fn base_url(&self) -> &Url {
-        &self.inner.base_url
     }
 
     /// `POST /api/v1/apps/{app}/connectors/create` with the settings envelope.
@@ -154,7 +83,7 @@ impl ConnectorClient {
             config: req.settings.to_envelope(),
             description: req.description.as_deref(),
         })
-        .map_err(|e| decode_err(op, &e))?;
+        .map_err(|e| decode_error(op, &e))?;
         let url = self.api_url(&["apps", app_id, "connectors", "create"]);
         self.post_for_connector(op, url, &body, Idempotency::Create)
             .await
@@ -173,7 +102,7 @@ impl ConnectorClient {
             user_ids: req.user_ids.as_deref(),
             description: req.description.as_deref(),
         })
-        .map_err(|e| decode_err(op, &e))?;
+        .map_err(|e| decode_error(op, &e))?;
         let url = self.api_url(&["apps", app_id, "connectors"]);
         self.post_for_connector(op, url, &body, Idempotency::Create)
             .await
@@ -189,7 +118,7 @@ impl ConnectorClient {
                 op,
                 Method::GET,
                 url,
-                Body::None,
+                Payload::Empty,
                 Idempotency::Idempotent,
             )
             .await
@@ -205,7 +134,7 @@ impl ConnectorClient {
         let op = "list connectors";
         let mut out = Vec::new();
         let mut token: Option<String> = None;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         for _ in 0..MAX_PAGES {
             let mut url = self.api_url(&["apps", app_id, "connectors"]);
             {
@@ -216,7 +145,13 @@ impl ConnectorClient {
                 }
             }
             let page: WireListResponse = self
-                .call_json(op, Method::GET, url, Body::None, Idempotency::Idempotent)
+                .call_json(
+                    op,
+                    Method::GET,
+                    url,
+                    Payload::Empty,
+                    Idempotency::Idempotent,
+                )
                 .await?;
             out.extend(
                 page.list
@@ -285,17 +220,16 @@ impl ConnectorClient {
         let op = "delete connector";
         let url = self.api_url(&["apps", app_id, "connectors", id]);
         let body = json!({});
-        match self
+        let deleted = self
             .call(
                 op,
                 Method::DELETE,
                 url,
-                Body::Json(&body),
+                Payload::Json(&body),
                 Idempotency::Idempotent,
-                true,
             )
-            .await
-        {
+            .await;
+        match deleted {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),
@@ -304,10 +238,11 @@ impl ConnectorClient {
 
     // ---- internals ------------------------------------------------------------------------
 
-    fn api_url(&self, segs: &[&str]) -> Url {
-        let mut all = vec!["api", "v1"];
-        all.extend_from_slice(segs);
-        join(&self.inner.base_url, &all)
+    fn api_url(&self, segments: &[&str]) -> Url {
+        endpoint(
+            &self.inner.base_url,
+            ["api", "v1"].into_iter().chain(segments.iter().copied()),
+        )
     }
 
     /// POSTs `body` and reads the connector out of the `connectorView` answer.
@@ -316,10 +251,10 @@ impl ConnectorClient {
         op: &str,
         url: Url,
         body: &Value,
-        kind: Idempotency,
+        idempotency: Idempotency,
     ) -> Result<Connector, ClientError> {
         let resp: WireViewResponse = self
-            .call_json(op, Method::POST, url, Body::Json(body), kind)
+            .call_json(op, Method::POST, url, Payload::Json(body), idempotency)
             .await?;
         view_connector(op, resp)
     }
@@ -329,376 +264,81 @@ impl ConnectorClient {
         op: &str,
         method: Method,
         url: Url,
-        body: Body<'_>,
-        kind: Idempotency,
+        payload: Payload<'_>,
+        idempotency: Idempotency,
     ) -> Result<T, ClientError> {
-        let bytes = self.call(op, method, url, body, kind, true).await?;
-        decode(op, &bytes)
+        let body = self.call(op, method, url, payload, idempotency).await?;
+        decode(op, &body)
     }
 
-    /// A bearer token: the configured one, or the cached one (fetched once for all concurrent
-    /// callers when missing or close to expiry). Returns the token and its generation.
-    async fn token(&self) -> Result<(SecretString, u64), ClientError> {
-        let state = &self.inner.auth;
-        let client_id = match &state.auth {
-            Auth::AccessToken(t) => return Ok((t.clone(), 0)),
-            Auth::ClientCredentials { client_id, .. } => client_id,
-        };
-        let mut cache = state.cache.lock().await;
-        if let Some(t) = cache.as_ref().filter(|t| t.is_fresh()) {
-            return Ok((t.token.clone(), t.generation));
-        }
-        let op = "get access token";
-        let bytes = Box::pin(self.call(
-            op,
-            Method::POST,
-            state.token_url.clone(),
-            Body::TokenForm { client_id },
-            Idempotency::Idempotent,
-            false,
-        ))
-        .await?;
-        let tok: WireToken = decode(op, &bytes)?;
-        if tok.access_token.is_empty() {
-            return Err(ClientError::Decode {
-                operation: op.to_string(),
-                message: "the token endpoint answered without an access_token".to_string(),
-            });
-        }
-        if let Some(tt) = tok.token_type.as_deref() {
-            if !tt.eq_ignore_ascii_case("bearer") {
-                tracing::warn!(
-                    token_type = tt,
-                    "C1 token endpoint answered an unexpected token_type"
-                );
-            }
-        }
-        let ttl = tok
-            .expires_in
-            .as_ref()
-            .and_then(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            })
-            .filter(|s| *s > 0)
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_TOKEN_TTL);
-        let generation = state.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let cached = CachedToken::new(SecretString::new(tok.access_token), ttl, generation);
-        tracing::debug!(
-            expires_in_secs = ttl.as_secs(),
-            "obtained a C1 access token"
-        );
-        let out = (cached.token.clone(), generation);
-        *cache = Some(cached);
-        Ok(out)
-    }
-
-    /// Drops the cached token if it is still the one a 401 was seen with.
-    async fn invalidate(&self, generation: u64) {
-        let mut cache = self.inner.auth.cache.lock().await;
-        if cache.as_ref().is_some_and(|t| t.generation == generation) {
-            *cache = None;
-        }
-    }
-
-    /// Sends one logical request with retries; returns the body of a 2xx answer.
+    /// One logical call with retries; the body of its 2xx answer.
     async fn call(
         &self,
         op: &str,
         method: Method,
         url: Url,
-        body: Body<'_>,
-        kind: Idempotency,
-        authed: bool,
-    ) -> Result<bytes_like::Bytes, ClientError> {
-        let policy = &self.inner.retry;
-        let start = Instant::now();
-        let path = url.path().to_string();
-        let mut attempt: u32 = 0;
-        let mut renewed = false;
-        loop {
-            attempt += 1;
-            let bearer = if authed {
-                Some(self.token().await?)
-            } else {
-                None
-            };
-            let mut rb = self
-                .inner
-                .http
-                .request(method.clone(), url.clone())
-                .timeout(policy.attempt_timeout);
-            if let Some((tok, _)) = &bearer {
-                let mut v =
-                    reqwest::header::HeaderValue::from_str(&format!("Bearer {}", tok.expose()))
-                        .map_err(|_| {
-                            ClientError::Config(ConfigError::InvalidAttribute {
-                                attribute: "access token",
-                                env: crate::config::ENV_ACCESS_TOKEN,
-                                message:
-                                    "the token contains characters not allowed in an HTTP header"
-                                        .to_string(),
-                            })
-                        })?;
-                v.set_sensitive(true);
-                rb = rb.header(AUTHORIZATION, v);
-            }
-            rb = match &body {
-                Body::None => rb,
-                Body::Json(v) => rb.json(v),
-                Body::TokenForm { client_id } => {
-                    let Auth::ClientCredentials { key, .. } = &self.inner.auth.auth else {
-                        unreachable!("token form only with client credentials")
-                    };
-                    let assertion = mint_assertion(
-                        client_id,
-                        &self.inner.auth.audience,
-                        key,
-                        SystemTime::now(),
-                    );
-                    rb.form(&[
-                        ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
-                        ("client_id", client_id),
-                        (
-                            "client_assertion_type",
-                            token_endpoint::ASSERTION_TYPE_JWT_BEARER,
-                        ),
-                        ("client_assertion", assertion.as_str()),
-                    ])
-                }
-            };
-            let t0 = Instant::now();
-            let sent = rb.send().await;
-            let (failure, err, retry_after) = match sent {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
-                    let read = resp.bytes().await;
-                    let duration_ms = t0.elapsed().as_millis() as u64;
-                    tracing::debug!(
-                        method = %method,
-                        path = %path,
-                        status = status.as_u16(),
-                        attempt,
-                        duration_ms,
-                        "C1 API call"
-                    );
-                    let bytes = match read {
-                        Ok(b) => b,
-                        Err(e) => {
-                            let err = self.transport_err(op, &url, &e);
-                            let decision = decide(kind, AttemptFailure::AfterSend);
-                            self.after_failure(
-                                op,
-                                &path,
-                                decision,
-                                attempt,
-                                start,
-                                None,
-                                err,
-                                "reading the answer failed",
-                            )
-                            .await?;
-                            continue;
-                        }
-                    };
-                    if status.is_success() {
-                        return Ok(bytes_like::Bytes(bytes.to_vec()));
-                    }
-                    if status == StatusCode::UNAUTHORIZED {
-                        if let (Some((_, generation)), false) = (&bearer, renewed) {
-                            if matches!(self.inner.auth.auth, Auth::ClientCredentials { .. }) {
-                                renewed = true;
-                                tracing::info!(path = %path, attempt, "C1 answered 401; renewing the access token once");
-                                self.invalidate(*generation).await;
-                                continue;
-                            }
-                        }
-                        return Err(ClientError::Unauthenticated {
-                            operation: op.to_string(),
-                            message: api_message(status, &headers, &bytes),
-                        });
-                    }
-                    if !authed
-                        && (status == StatusCode::BAD_REQUEST || status == StatusCode::FORBIDDEN)
-                    {
-                        return Err(ClientError::Unauthenticated {
-                            operation: op.to_string(),
-                            message: api_message(status, &headers, &bytes),
-                        });
-                    }
-                    let err = api_error(op, status, &headers, &bytes);
-                    let retry_after = headers
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                    (AttemptFailure::Status(status.as_u16()), err, retry_after)
-                }
-                Err(e) => {
-                    let duration_ms = t0.elapsed().as_millis() as u64;
-                    let failure = if is_certificate_error(&e) {
-                        AttemptFailure::Certificate
-                    } else if e.is_connect() {
-                        AttemptFailure::Connect
-                    } else {
-                        AttemptFailure::AfterSend
-                    };
-                    tracing::debug!(
-                        method = %method,
-                        path = %path,
-                        attempt,
-                        duration_ms,
-                        error = %error_chain(&e),
-                        "C1 API call failed"
-                    );
-                    (failure, self.transport_err(op, &url, &e), None)
-                }
-            };
-            let reason = match failure {
-                AttemptFailure::Connect => "connection failed".to_string(),
-                AttemptFailure::AfterSend => "connection broken or timed out".to_string(),
-                AttemptFailure::Certificate => "certificate not trusted".to_string(),
-                AttemptFailure::Status(s) => format!("HTTP {s}"),
-            };
-            let decision = decide(kind, failure);
-            self.after_failure(
-                op,
-                &path,
-                decision,
-                attempt,
-                start,
-                retry_after,
-                err,
-                &reason,
-            )
-            .await?;
-        }
+        payload: Payload<'_>,
+        idempotency: Idempotency,
+    ) -> Result<Vec<u8>, ClientError> {
+        let call = Call {
+            operation: op,
+            path: url.path(),
+            idempotency,
+        };
+        // A refused token is renewed once per logical call, not once per attempt.
+        let renewed = AtomicBool::new(false);
+        let request = Request {
+            method: &method,
+            url: &url,
+            payload,
+            authorization: None,
+        };
+        retry::run(&self.inner.retry, &call, |attempt| {
+            self.attempt(op, request, attempt, &renewed)
+        })
+        .await
     }
 
-    /// Applies a retry decision: Ok(()) after sleeping when the caller should try again.
-    #[allow(clippy::too_many_arguments)]
-    async fn after_failure(
+    /// One attempt with a bearer token; when C1 refuses the token (401) and it was not renewed
+    /// yet during this call, the attempt is made again with a new one.
+    async fn attempt(
         &self,
         op: &str,
-        path: &str,
-        decision: Decision,
+        request: Request<'_>,
         attempt: u32,
-        start: Instant,
-        retry_after: Option<Duration>,
-        err: ClientError,
-        reason: &str,
-    ) -> Result<(), ClientError> {
-        let policy = &self.inner.retry;
-        match decision {
-            Decision::Fail => Err(err),
-            Decision::Ambiguous => Err(ClientError::Ambiguous {
-                operation: op.to_string(),
-                message: format!("{reason} after the request was sent: {}", inner_text(&err)),
-            }),
-            Decision::Retry => {
-                let wait = retry_after.unwrap_or_else(|| policy.backoff(attempt));
-                let elapsed = start.elapsed();
-                if attempt >= policy.max_attempts || elapsed + wait > policy.deadline {
-                    return Err(ClientError::GaveUp {
+        renewed: &AtomicBool,
+    ) -> Result<Vec<u8>, Failure> {
+        let Inner {
+            sender,
+            tokens,
+            retry,
+            ..
+        } = &*self.inner;
+        loop {
+            let bearer = tokens.bearer(sender, retry).await.map_err(Failure::Final)?;
+            let request = Request {
+                authorization: Some(bearer.authorization()),
+                ..request
+            };
+            match sender.send_once(request, attempt).await {
+                Outcome::Answered(answer) if answer.status == 401 => {
+                    if !renewed.swap(true, Ordering::SeqCst) && tokens.refused(&bearer).await {
+                        tracing::info!(
+                            path = %request.url.path(),
+                            attempt,
+                            "C1 answered 401; renewing the access token once"
+                        );
+                        continue;
+                    }
+                    return Err(Failure::Final(ClientError::Unauthenticated {
                         operation: op.to_string(),
-                        attempts: attempt,
-                        elapsed_secs: elapsed.as_secs_f64(),
-                        last: Box::new(err),
-                    });
+                        message: answer.message,
+                    }));
                 }
-                tracing::warn!(
-                    path = %path,
-                    attempt,
-                    reason,
-                    wait_ms = wait.as_millis() as u64,
-                    "C1 call failed transiently; retrying"
-                );
-                tokio::time::sleep(wait).await;
-                Ok(())
+                other => return other.into_result(op),
             }
         }
     }
-
-    fn transport_err(&self, op: &str, url: &Url, e: &reqwest::Error) -> ClientError {
-        let mut shown = url.clone();
-        shown.set_query(None);
-        let mut message = error_chain(e);
-        if is_certificate_error(e) {
-            message.push_str(
-                ". The server's TLS certificate is not trusted: if your organisation uses its own \
-                 certificate authority, point SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR at it",
-            );
-        }
-        ClientError::Transport {
-            operation: op.to_string(),
-            url: shown.to_string(),
-            message,
-        }
-    }
-}
-
-mod bytes_like {
-    //! A plain owned body buffer (keeps `bytes` out of the public surface).
-    pub struct Bytes(pub Vec<u8>);
-    impl std::ops::Deref for Bytes {
-        type Target = [u8];
-        fn deref(&self) -> &[u8] {
-            &self.0
-        }
-    }
-}
-
-/// reqwest (rustls-native-certs) uses only the certificates named by `SSL_CERT_FILE` /
-/// `SSL_CERT_DIR` when either is set; if none load, every TLS handshake would fail with an
-/// obscure "unknown issuer". Say what is wrong instead.
-fn check_custom_ca_env() -> Result<(), ClientError> {
-    let named: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
-        .iter()
-        .filter_map(|k| std::env::var_os(k).map(|v| format!("{k}={}", v.to_string_lossy())))
-        .collect();
-    if named.is_empty() {
-        return Ok(());
-    }
-    let loaded = rustls_native_certs::load_native_certs();
-    let errors: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
-    if loaded.certs.is_empty() {
-        return Err(ClientError::Setup(format!(
-            "no CA certificates could be loaded from {} (these replace the system trust store; \
-             point them at PEM files with your CA certificates or unset them){}",
-            named.join(" and "),
-            if errors.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", errors.join("; "))
-            }
-        )));
-    }
-    if !errors.is_empty() {
-        tracing::warn!(
-            sources = %named.join(" "),
-            loaded = loaded.certs.len(),
-            errors = %errors.join("; "),
-            "some CA certificates could not be loaded"
-        );
-    }
-    Ok(())
-}
-
-fn join(base: &Url, segs: &[&str]) -> Url {
-    let mut u = base.clone();
-    u.set_query(None);
-    u.set_fragment(None);
-    let prefix: Vec<String> = base
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).map(str::to_string).collect())
-        .unwrap_or_default();
-    if let Ok(mut p) = u.path_segments_mut() {
-        p.clear();
-        p.extend(prefix.iter().map(String::as_str));
-        p.extend(segs);
-    }
-    u
 }
 
 fn view_connector(op: &str, resp: WireViewResponse) -> Result<Connector, ClientError> {
@@ -709,132 +349,4 @@ fn view_connector(op: &str, resp: WireViewResponse) -> Result<Connector, ClientE
             operation: op.to_string(),
             message: "the answer has no connectorView.connector".to_string(),
         })
-}
-
-fn decode<T: DeserializeOwned>(op: &str, bytes: &[u8]) -> Result<T, ClientError> {
-    serde_json::from_slice(bytes).map_err(|e| decode_err(op, &e))
-}
-
-/// A serde error without the offending value (it could be a setting).
-fn decode_err(op: &str, e: &serde_json::Error) -> ClientError {
-    let kind = match e.classify() {
-        serde_json::error::Category::Io => "I/O error",
-        serde_json::error::Category::Syntax => "invalid JSON",
-        serde_json::error::Category::Data => "JSON of the wrong shape",
-        serde_json::error::Category::Eof => "truncated JSON",
-    };
-    ClientError::Decode {
-        operation: op.to_string(),
-        message: format!("{kind} at line {} column {}", e.line(), e.column()),
-    }
-}
-
-fn api_message(status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> String {
-    parse_error_body(headers, bytes)
-        .and_then(WireError::text)
-        .unwrap_or_else(|| {
-            format!(
-                "{} (the answer was not a C1 error body; is a proxy in the way?)",
-                status.canonical_reason().unwrap_or("error")
-            )
-        })
-}
-
-fn parse_error_body(headers: &HeaderMap, bytes: &[u8]) -> Option<WireError> {
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|ct| ct.contains("json"));
-    if !is_json {
-        return None;
-    }
-    serde_json::from_slice::<WireError>(bytes).ok()
-}
-
-fn api_error(op: &str, status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> ClientError {
-    let parsed = parse_error_body(headers, bytes);
-    let code = parsed.as_ref().and_then(|e| {
-        e.code.as_ref().and_then(|c| {
-            c.as_i64()
-                .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
-        })
-    });
-    ClientError::Api {
-        operation: op.to_string(),
-        status: status.as_u16(),
-        code,
-        message: api_message(status, headers, bytes),
-    }
-}
-
-/// The error text without its operation prefix.
-fn inner_text(err: &ClientError) -> String {
-    match err {
-        ClientError::Api {
-            status, message, ..
-        } => format!("HTTP {status}: {message}"),
-        ClientError::Transport { message, .. } => message.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// An error and its sources, joined: reqwest hides the useful part (e.g. "connection refused").
-/// True when the TLS handshake rejected the server's certificate (unknown issuer, expired,
-/// wrong name, ...): a configuration problem, not a transient one.
-fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = next {
-        if let Some(rustls::Error::InvalidCertificate(_)) = err.downcast_ref::<rustls::Error>() {
-            return true;
-        }
-        // io::Error's `source` skips the error it wraps (tokio-rustls wraps rustls errors, and
-        // the connector wraps those again): step into it instead.
-        next = match err.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => err.source(),
-        };
-    }
-    false
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !out.contains(&t) {
-            out.push_str(": ");
-            out.push_str(&t);
-        }
-        src = s.source();
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_untrusted_certificate_is_recognised_through_the_connector_wrapping() {
-        // The shape reqwest produces: io::Error(Other) around io::Error(InvalidData) around rustls.
-        let rustls_err = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let wrapped = std::io::Error::other(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            rustls_err,
-        ));
-        assert!(is_certificate_error(&wrapped));
-        let other = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        assert!(!is_certificate_error(&other));
-        assert_eq!(
-            crate::retry::decide(
-                crate::retry::Idempotency::Idempotent,
-                AttemptFailure::Certificate
-            ),
-            Decision::Fail,
-            "retrying cannot fix a certificate"
-        );
-    }
 }

@@ -1,12 +1,13 @@
-//! Client errors, phrased for a Terraform user and free of secrets.
+//! The client's errors, in C1 and HTTP terms and free of secrets. Saying what a user should do
+//! about them (which setting to check) is the caller's job.
 
-use crate::config::ConfigError;
+use crate::config::BaseUrlError;
 
 /// An error from a C1 API call. Messages never contain tokens, secrets or settings values.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
     /// C1 answered with an error status and (usually) a `{"code","message"}` body.
-    #[error("{operation}: C1 answered HTTP {status}{}: {message}", code.map(|c| format!(" (code {c})")).unwrap_or_default())]
+    #[error("{operation}: C1 answered HTTP {status}{}: {message}", code_text(*code))]
     Api {
         operation: String,
         status: u16,
@@ -14,8 +15,9 @@ pub enum ClientError {
         code: Option<i64>,
         message: String,
     },
-    /// C1 rejected the credentials even after renewing the token.
-    #[error("{operation}: C1 rejected the credentials: {message}. Check client_id and client_secret (or CONDUCTORONE_CLIENT_ID / CONDUCTORONE_CLIENT_SECRET / CONDUCTORONE_ACCESS_TOKEN) and that the API credential still exists in C1")]
+    /// C1 refused the credentials: a 401 even after renewing the token, or the token endpoint
+    /// refused the client assertion.
+    #[error("{operation}: C1 rejected the credentials: {message}")]
     Unauthenticated { operation: String, message: String },
     /// The request could not be completed (DNS, connect, TLS, timeout, reset).
     #[error("{operation}: could not reach C1 at {url}: {message}")]
@@ -34,7 +36,7 @@ pub enum ClientError {
     #[error(
         "{operation}: gave up after {attempts} attempt{} over {elapsed_secs:.1}s: last error {}",
         if *attempts == 1 { "" } else { "s" },
-        last_text(last)
+        last.without_operation()
     )]
     GaveUp {
         operation: String,
@@ -42,31 +44,19 @@ pub enum ClientError {
         elapsed_secs: f64,
         last: Box<ClientError>,
     },
-    /// The client could not be built from the configuration.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
+    /// The configured base URL breaks [`check_base_url`](crate::check_base_url).
+    #[error("cannot use `{url}` as the C1 base URL: {reason}")]
+    InvalidBaseUrl { url: String, reason: BaseUrlError },
+    /// The configured access token cannot travel in an HTTP header.
+    #[error("the access token contains characters not allowed in an HTTP header")]
+    AccessTokenNotHeaderSafe,
     /// The HTTP client could not be set up (e.g. TLS roots).
     #[error("could not set up the HTTP client: {0}")]
     Setup(String),
 }
 
-/// The last error of a `GaveUp`, without repeating the operation.
-fn last_text(e: &ClientError) -> String {
-    match e {
-        ClientError::Api {
-            status,
-            code,
-            message,
-            ..
-        } => match code {
-            Some(c) => format!("HTTP {status} (code {c}): {message}"),
-            None => format!("HTTP {status}: {message}"),
-        },
-        ClientError::Transport { url, message, .. } => {
-            format!("could not reach C1 at {url}: {message}")
-        }
-        other => other.to_string(),
-    }
+fn code_text(code: Option<i64>) -> String {
+    code.map(|c| format!(" (code {c})")).unwrap_or_default()
 }
 
 impl ClientError {
@@ -91,6 +81,27 @@ impl ClientError {
             ClientError::Ambiguous { .. } => true,
             ClientError::GaveUp { last, .. } => last.is_ambiguous(),
             _ => false,
+        }
+    }
+
+    /// True when C1 refused the credentials.
+    pub fn is_unauthenticated(&self) -> bool {
+        matches!(self, ClientError::Unauthenticated { .. })
+    }
+
+    /// The message without the operation it is about, to quote inside another error's message.
+    pub(crate) fn without_operation(&self) -> String {
+        match self {
+            ClientError::Api {
+                status,
+                code,
+                message,
+                ..
+            } => format!("HTTP {status}{}: {message}", code_text(*code)),
+            ClientError::Transport { url, message, .. } => {
+                format!("could not reach C1 at {url}: {message}")
+            }
+            other => other.to_string(),
         }
     }
 }
@@ -133,5 +144,19 @@ mod tests {
             }),
         };
         assert!(one.to_string().contains("after 1 attempt over"), "{one}");
+    }
+
+    #[test]
+    fn unauthenticated_says_what_c1_said_and_names_no_setting() {
+        let e = ClientError::Unauthenticated {
+            operation: "get access token".into(),
+            message: "invalid_client: unknown client".into(),
+        };
+        assert!(e.is_unauthenticated());
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(
+            e.to_string(),
+            "get access token: C1 rejected the credentials: invalid_client: unknown client"
+        );
     }
 }

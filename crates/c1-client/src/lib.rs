@@ -1,15 +1,22 @@
-//! Typed client for the ConductorOne (C1) connector API: configuration, auth, retries and HTTP.
+//! Typed client for the ConductorOne (C1) connector API: auth, retries and HTTP. It knows C1 and
+//! HTTP, not Terraform: it is given a [`ClientConfig`] and answers in [`ClientError`]s; the
+//! provider resolves its own configuration and phrases errors for its users.
+//!
+//! Inside, a call is three pieces: the token source (`token`), the send-once step (`send`) and
+//! the retry loop (`retry`), put together per operation by [`ConnectorClient`].
 
-pub mod auth;
-pub mod client;
-pub mod config;
-pub mod error;
-pub mod model;
-pub mod retry;
+mod client;
+mod config;
+mod error;
+mod model;
+mod retry;
+mod send;
+mod token;
 
+pub use c1_contract::client_secret::SecretFormatError;
 pub use client::ConnectorClient;
 pub use config::{
-    resolve_config, Auth, ClientConfig, ConfigError, ProviderAttributes, SecretString, SigningKey,
+    check_base_url, BaseUrlError, ClientConfig, Credentials, SecretString, SigningKey,
 };
 pub use error::ClientError;
 pub use model::{Connector, ConnectorSettings, ConnectorStatus, CreateConfigured, CreateDelegated};

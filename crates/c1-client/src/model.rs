@@ -4,8 +4,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use c1_contract::ENV_CONFIG_TYPE;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+
+use crate::error::ClientError;
 
 /// Settings as C1 carries them in the EnvConfig envelope; values are secret-safe in Debug.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -108,7 +111,7 @@ impl Connector {
 
 /// Normalises an RFC 3339 timestamp to second precision UTC with `Z`. Unparseable values are
 /// kept as they are (C1 is the authority); empty strings become None.
-pub fn normalize_timestamp(s: &str) -> Option<String> {
+fn normalize_timestamp(s: &str) -> Option<String> {
     use time::format_description::well_known::Rfc3339;
     let s = s.trim();
     if s.is_empty() {
@@ -241,6 +244,13 @@ pub(crate) struct WireError {
 }
 
 impl WireError {
+    /// The gRPC status code, whether C1 sent it as a number or a string.
+    pub(crate) fn code(&self) -> Option<i64> {
+        let code = self.code.as_ref()?;
+        code.as_i64()
+            .or_else(|| code.as_str().and_then(|s| s.parse().ok()))
+    }
+
     /// The message a user should read: C1's `message`, else the OAuth error and description.
     pub(crate) fn text(self) -> Option<String> {
         if let Some(m) = self.message.filter(|m| !m.is_empty()) {
@@ -266,6 +276,25 @@ pub(crate) struct WireToken {
     pub(crate) token_type: Option<String>,
     #[serde(default)]
     pub(crate) expires_in: Option<Value>,
+}
+
+/// Reads a 2xx body as `T`.
+pub(crate) fn decode<T: DeserializeOwned>(operation: &str, bytes: &[u8]) -> Result<T, ClientError> {
+    serde_json::from_slice(bytes).map_err(|e| decode_error(operation, &e))
+}
+
+/// A serde error without the offending value (it could be a setting).
+pub(crate) fn decode_error(operation: &str, e: &serde_json::Error) -> ClientError {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "JSON of the wrong shape",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    ClientError::Decode {
+        operation: operation.to_string(),
+        message: format!("{kind} at line {} column {}", e.line(), e.column()),
+    }
 }
 
 #[cfg(test)]

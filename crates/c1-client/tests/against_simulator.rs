@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use c1_client::{
-    resolve_config, ClientError, ConnectorClient, ConnectorSettings, CreateConfigured,
-    CreateDelegated, ProviderAttributes, RetryPolicy,
+    ClientConfig, ClientError, ConnectorClient, ConnectorSettings, CreateConfigured,
+    CreateDelegated, Credentials, RetryPolicy, SigningKey,
 };
 use c1_contract::integrations::{Integration as _, Segment, Twingate};
 use c1_sim::{ServeOptions, Server};
@@ -22,20 +22,23 @@ async fn start(options: ServeOptions) -> (Server, ConnectorClient) {
     .await
     .expect("simulator starts");
     let creds = server.mint_client("client-tests");
-    let config = resolve_config(
-        ProviderAttributes {
-            server_url: Some(server.base_url().to_string()),
-            client_id: Some(creds.client_id),
-            client_secret: Some(creds.client_secret),
-            ..Default::default()
-        },
-        &|_| None,
-    )
-    .expect("the simulator's credentials are valid C1 credentials");
-    let client = ConnectorClient::new(config)
-        .unwrap()
-        .with_retry_policy(RetryPolicy::fast());
+    let client =
+        ConnectorClient::new(config(&server, creds.client_id, &creds.client_secret)).unwrap();
     (server, client)
+}
+
+/// The configuration for a client of `server` with these credentials.
+fn config(server: &Server, client_id: String, client_secret: &str) -> ClientConfig {
+    ClientConfig {
+        base_url: server.base_url().parse().unwrap(),
+        credentials: Credentials::ClientCredentials {
+            client_id,
+            key: SigningKey::from_client_secret(client_secret)
+                .expect("the simulator's secrets are C1 client secrets"),
+        },
+        retry: RetryPolicy::fast(),
+        user_agent: "c1-client-tests/1".to_string(),
+    }
 }
 
 fn twingate(domain: &str) -> ConnectorSettings {
@@ -161,19 +164,8 @@ async fn expired_tokens_are_renewed_and_bad_credentials_are_named() {
 
     // A well-formed secret the simulator does not know.
     let stranger = c1_sim::mint_credentials("stranger", "sim").1;
-    let config = resolve_config(
-        ProviderAttributes {
-            server_url: Some(server.base_url().to_string()),
-            client_id: Some(stranger.client_id),
-            client_secret: Some(stranger.client_secret.clone()),
-            ..Default::default()
-        },
-        &|_| None,
-    )
-    .unwrap();
-    let err = ConnectorClient::new(config)
+    let err = ConnectorClient::new(config(&server, stranger.client_id, &stranger.client_secret))
         .unwrap()
-        .with_retry_policy(RetryPolicy::fast())
         .list("app1")
         .await
         .unwrap_err();

@@ -4,28 +4,25 @@
 
 use std::time::Duration;
 
-use c1_client::{resolve_config, ClientError, ConnectorClient, ProviderAttributes, RetryPolicy};
+use c1_client::{ClientConfig, ClientError, ConnectorClient, Credentials, RetryPolicy, SigningKey};
 use c1_sim::TlsFiles;
 use c1_sim::{ServeOptions, Server};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
 fn client_for(server: &Server, creds: &c1_sim::MintedCredentials) -> ConnectorClient {
-    let config = resolve_config(
-        ProviderAttributes {
-            server_url: Some(server.base_url().to_string()),
-            client_id: Some(creds.client_id.clone()),
-            client_secret: Some(creds.client_secret.clone()),
-            ..Default::default()
+    ConnectorClient::new(ClientConfig {
+        base_url: server.base_url().parse().unwrap(),
+        credentials: Credentials::ClientCredentials {
+            client_id: creds.client_id.clone(),
+            key: SigningKey::from_client_secret(&creds.client_secret).unwrap(),
         },
-        &|_| None,
-    )
-    .unwrap();
-    ConnectorClient::new(config)
-        .unwrap()
-        .with_retry_policy(RetryPolicy {
+        retry: RetryPolicy {
             deadline: Duration::from_secs(20),
             ..RetryPolicy::fast()
-        })
+        },
+        user_agent: "c1-client-tests/1".to_string(),
+    })
+    .unwrap()
 }
 
 #[tokio::test]

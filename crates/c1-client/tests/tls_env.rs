@@ -2,16 +2,17 @@
 
 use std::path::PathBuf;
 
-use c1_client::config::default_user_agent;
-use c1_client::{Auth, ClientConfig, ClientError, ConnectorClient, RetryPolicy, SecretString};
+use c1_client::{
+    ClientConfig, ClientError, ConnectorClient, Credentials, RetryPolicy, SecretString,
+};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
 fn cfg(url: &str) -> ClientConfig {
     ClientConfig {
         base_url: url.parse().unwrap(),
-        auth: Auth::AccessToken(SecretString::new("t")),
+        credentials: Credentials::AccessToken(SecretString::new("t")),
         retry: RetryPolicy::fast(),
-        user_agent: default_user_agent(),
+        user_agent: "c1-client-tests/1".to_string(),
     }
 }
 

@@ -1,0 +1,350 @@
+//! Where each call's bearer token comes from: a ready token, or C1's client-credentials flow (a
+//! signed client assertion exchanged at the token endpoint). Tokens of that flow are cached for
+//! all clones of the client, fetched once for all concurrent callers, renewed shortly before they
+//! expire, and forgotten when C1 refuses them.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use c1_contract::{jws, token_endpoint};
+use rand::RngCore as _;
+use reqwest::header::HeaderValue;
+use reqwest::Method;
+use serde_json::{Map, Value};
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::config::{endpoint, Credentials, SigningKey};
+use crate::error::ClientError;
+use crate::model::{decode, WireToken};
+use crate::retry::{self, Call, Failure, Idempotency, RetryPolicy};
+use crate::send::{Outcome, Payload, Request, Sender};
+
+/// What the token request is, in error messages.
+const OPERATION: &str = "get access token";
+/// Token lifetime assumed when the token endpoint does not say.
+const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
+
+/// The `Authorization` header for one call, and which token it carries.
+#[derive(Clone)]
+pub(crate) struct Bearer {
+    authorization: HeaderValue,
+    /// 0 for a ready token; else counts the tokens fetched, so that a refusal forgets only the
+    /// token it was seen with.
+    generation: u64,
+}
+
+impl Bearer {
+    pub(crate) fn authorization(&self) -> &HeaderValue {
+        &self.authorization
+    }
+}
+
+/// Where bearer tokens come from.
+pub(crate) enum TokenSource {
+    /// A ready token: sent as it is, never renewed.
+    Ready(HeaderValue),
+    /// Tokens from the client-credentials flow (boxed: the cache is large next to a header).
+    ClientCredentials(Box<Exchange>),
+}
+
+/// C1's client-credentials flow and its token cache.
+pub(crate) struct Exchange {
+    client_id: String,
+    key: SigningKey,
+    token_url: Url,
+    /// The token host without port or brackets: the assertion's `aud`.
+    audience: String,
+    /// Locked across a token request, so concurrent callers wait for one fetch.
+    cache: Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    token: Option<CachedToken>,
+    fetched: u64,
+}
+
+struct CachedToken {
+    bearer: Bearer,
+    renew_at: Instant,
+}
+
+impl TokenSource {
+    /// The source for `credentials` against the tenant at `base_url`.
+    pub(crate) fn new(credentials: Credentials, base_url: &Url) -> Result<Self, ClientError> {
+        match credentials {
+            Credentials::AccessToken(token) => authorization(token.expose())
+                .map(TokenSource::Ready)
+                .ok_or(ClientError::AccessTokenNotHeaderSafe),
+            Credentials::ClientCredentials { client_id, key } => {
+                Ok(TokenSource::ClientCredentials(Box::new(Exchange {
+                    client_id,
+                    key,
+                    token_url: endpoint(base_url, token_endpoint::PATH.split('/')),
+                    audience: audience_for(base_url),
+                    cache: Mutex::default(),
+                })))
+            }
+        }
+    }
+
+    /// The bearer for the next call: the ready token, or a fresh one from the cache (fetched with
+    /// `retry` when missing or about to expire).
+    pub(crate) async fn bearer(
+        &self,
+        sender: &Sender,
+        retry: &RetryPolicy,
+    ) -> Result<Bearer, ClientError> {
+        match self {
+            TokenSource::Ready(authorization) => Ok(Bearer {
+                authorization: authorization.clone(),
+                generation: 0,
+            }),
+            TokenSource::ClientCredentials(exchange) => exchange.bearer(sender, retry).await,
+        }
+    }
+
+    /// C1 refused `bearer` (401): forgets it if it is still the cached one. True when another
+    /// token may help, which is never the case for a ready token.
+    pub(crate) async fn refused(&self, bearer: &Bearer) -> bool {
+        match self {
+            TokenSource::Ready(_) => false,
+            TokenSource::ClientCredentials(exchange) => {
+                let mut cache = exchange.cache.lock().await;
+                if cache
+                    .token
+                    .as_ref()
+                    .is_some_and(|t| t.bearer.generation == bearer.generation)
+                {
+                    cache.token = None;
+                }
+                true
+            }
+        }
+    }
+}
+
+impl Exchange {
+    async fn bearer(&self, sender: &Sender, retry: &RetryPolicy) -> Result<Bearer, ClientError> {
+        let mut cache = self.cache.lock().await;
+        if let Some(token) = cache.token.as_ref().filter(|t| Instant::now() < t.renew_at) {
+            return Ok(token.bearer.clone());
+        }
+        let (authorization, lifetime) = self.fetch(sender, retry).await?;
+        cache.fetched += 1;
+        let bearer = Bearer {
+            authorization,
+            generation: cache.fetched,
+        };
+        cache.token = Some(CachedToken {
+            bearer: bearer.clone(),
+            renew_at: Instant::now() + lifetime.saturating_sub(renewal_margin(lifetime)),
+        });
+        Ok(bearer)
+    }
+
+    /// Exchanges a new client assertion for an access token: its header and lifetime.
+    async fn fetch(
+        &self,
+        sender: &Sender,
+        retry: &RetryPolicy,
+    ) -> Result<(HeaderValue, Duration), ClientError> {
+        let call = Call {
+            operation: OPERATION,
+            path: self.token_url.path(),
+            idempotency: Idempotency::Idempotent,
+        };
+        let body = retry::run(retry, &call, |attempt| async move {
+            let assertion = self.assertion(SystemTime::now());
+            let form = [
+                ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
+                ("client_id", self.client_id.as_str()),
+                (
+                    "client_assertion_type",
+                    token_endpoint::ASSERTION_TYPE_JWT_BEARER,
+                ),
+                ("client_assertion", assertion.as_str()),
+            ];
+            let request = Request {
+                method: &Method::POST,
+                url: &self.token_url,
+                payload: Payload::Form(&form),
+                authorization: None,
+            };
+            match sender.send_once(request, attempt).await {
+                // How the token endpoint refuses credentials (OAuth `invalid_client` is a 400).
+                Outcome::Answered(answer) if matches!(answer.status, 400 | 401 | 403) => {
+                    Err(Failure::Final(ClientError::Unauthenticated {
+                        operation: OPERATION.to_string(),
+                        message: answer.message,
+                    }))
+                }
+                other => other.into_result(OPERATION),
+            }
+        })
+        .await?;
+        let answer: WireToken = decode(OPERATION, &body)?;
+        let unexpected = |message: &str| ClientError::Decode {
+            operation: OPERATION.to_string(),
+            message: message.to_string(),
+        };
+        if answer.access_token.is_empty() {
+            return Err(unexpected(
+                "the token endpoint answered without an access_token",
+            ));
+        }
+        if let Some(tt) = answer.token_type.as_deref() {
+            if !tt.eq_ignore_ascii_case("bearer") {
+                tracing::warn!(
+                    token_type = tt,
+                    "C1 token endpoint answered an unexpected token_type"
+                );
+            }
+        }
+        let authorization = authorization(&answer.access_token).ok_or_else(|| {
+            unexpected("the access_token contains characters not allowed in an HTTP header")
+        })?;
+        let lifetime = answer
+            .expires_in
+            .as_ref()
+            .and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_TOKEN_TTL);
+        tracing::debug!(
+            expires_in_secs = lifetime.as_secs(),
+            "obtained a C1 access token"
+        );
+        Ok((authorization, lifetime))
+    }
+
+    /// A client assertion made at `now`, with a fresh nonce in its header.
+    fn assertion(&self, now: SystemTime) -> String {
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut nonce = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let mut header = Map::new();
+        header.insert("nonce".into(), Value::String(URL_SAFE_NO_PAD.encode(nonce)));
+        let claims = token_endpoint::assertion_claims(&self.client_id, &self.audience, now);
+        jws::sign(header, &claims, self.key.dalek())
+    }
+}
+
+/// `Bearer <token>`, marked sensitive; None when the token cannot travel in a header.
+fn authorization(token: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// The token host without port (and without IPv6 brackets), as the assertion's `aud`.
+fn audience_for(url: &Url) -> String {
+    url.host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
+}
+
+/// How long before expiry a token is renewed: a quarter of its lifetime, at most 30 s.
+fn renewal_margin(lifetime: Duration) -> Duration {
+    (lifetime / 4).min(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange_for(seed: u8) -> Box<Exchange> {
+        let key = SigningKey::from_dalek(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]));
+        let credentials = Credentials::ClientCredentials {
+            client_id: "tf@acme.conductor.one/xyz".into(),
+            key,
+        };
+        let base = Url::parse("https://acme.conductor.one:8443/").unwrap();
+        let TokenSource::ClientCredentials(exchange) =
+            TokenSource::new(credentials, &base).unwrap()
+        else {
+            panic!("client credentials make an exchange")
+        };
+        exchange
+    }
+
+    #[test]
+    fn assertion_is_signed_with_the_contract_claims_and_a_fresh_nonce() {
+        let exchange = exchange_for(42);
+        assert_eq!(
+            exchange.token_url.as_str(),
+            "https://acme.conductor.one:8443/auth/v1/token"
+        );
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let token = exchange.assertion(now);
+        let parts = jws::parse(&token).unwrap();
+        parts
+            .verify(&exchange.key.dalek().verifying_key())
+            .expect("signed with the credential's key");
+        assert_eq!(
+            Value::Object(parts.claims),
+            token_endpoint::assertion_claims(
+                "tf@acme.conductor.one/xyz",
+                "acme.conductor.one",
+                1_700_000_000
+            )
+        );
+        let nonce = parts.header["nonce"].as_str().unwrap().to_string();
+        assert!(nonce.len() >= 16, "{nonce}");
+        let again = jws::parse(&exchange.assertion(now)).unwrap();
+        assert_ne!(again.header["nonce"], Value::String(nonce));
+        assert!(jws::parse(&token)
+            .unwrap()
+            .verify(&exchange_for(43).key.dalek().verifying_key())
+            .is_err());
+    }
+
+    #[test]
+    fn audience_drops_port_and_brackets() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(
+            audience_for(&u("https://acme.conductor.one:8443/")),
+            "acme.conductor.one"
+        );
+        assert_eq!(audience_for(&u("http://127.0.0.1:9999/")), "127.0.0.1");
+        assert_eq!(audience_for(&u("http://[::1]:9999/")), "::1");
+    }
+
+    #[test]
+    fn renewal_margin_suits_short_and_long_lifetimes() {
+        let secs = Duration::from_secs;
+        assert_eq!(renewal_margin(secs(3600)), secs(30));
+        assert_eq!(renewal_margin(secs(60)), secs(15));
+        assert_eq!(renewal_margin(secs(4)), secs(1));
+    }
+
+    #[tokio::test]
+    async fn a_ready_token_is_sent_as_is_and_never_renewed() {
+        let base = Url::parse("https://acme.conductor.one/").unwrap();
+        let ready = TokenSource::new(
+            Credentials::AccessToken(crate::SecretString::new("tok-1")),
+            &base,
+        )
+        .unwrap();
+        let sender = Sender::new("t", Duration::from_secs(1), false).unwrap();
+        let bearer = ready.bearer(&sender, &RetryPolicy::fast()).await.unwrap();
+        assert_eq!(bearer.authorization(), "Bearer tok-1");
+        assert!(bearer.authorization().is_sensitive());
+        assert!(!ready.refused(&bearer).await, "no other token to try");
+        let bad = TokenSource::new(
+            Credentials::AccessToken(crate::SecretString::new("tok\n1")),
+            &base,
+        );
+        assert!(matches!(bad, Err(ClientError::AccessTokenNotHeaderSafe)));
+    }
+}

@@ -1,0 +1,578 @@
+//! Provider configuration: the provider block's attributes, the environment variables they fall
+//! back to, the precedence between the two, and how they resolve into the C1 client's
+//! configuration. Problems are phrased here for the Terraform user; none carries a secret.
+
+use std::fmt;
+
+use c1_client::{
+    check_base_url, BaseUrlError, ClientConfig, Credentials, RetryPolicy, SecretString, SigningKey,
+};
+use c1_contract::client_secret;
+use url::Url;
+
+use crate::provider::{PROVIDER_NAME, PROVIDER_VERSION};
+
+/// An attribute of the provider block and the environment variable it falls back to.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigAttribute {
+    pub name: &'static str,
+    pub env: &'static str,
+    /// Markdown for the schema and the registry docs.
+    pub description: &'static str,
+    pub sensitive: bool,
+}
+
+pub const SERVER_URL: ConfigAttribute = ConfigAttribute {
+    name: "server_url",
+    env: "CONDUCTORONE_SERVER_URL",
+    description: "URL of the C1 tenant, e.g. `https://acme.conductor.one`. Derived from `tenant_domain` or `client_id` when not set. `http://` is accepted for loopback hosts only.",
+    sensitive: false,
+};
+
+pub const TENANT_DOMAIN: ConfigAttribute = ConfigAttribute {
+    name: "tenant_domain",
+    env: "CONDUCTORONE_TENANT_DOMAIN",
+    description: "The tenant, e.g. `acme` for `acme.conductor.one`.",
+    sensitive: false,
+};
+
+pub const CLIENT_ID: ConfigAttribute = ConfigAttribute {
+    name: "client_id",
+    env: "CONDUCTORONE_CLIENT_ID",
+    description: "Client id of a C1 API credential, `<name>@<tenant>.conductor.one/<suffix>`.",
+    sensitive: false,
+};
+
+pub const CLIENT_SECRET: ConfigAttribute = ConfigAttribute {
+    name: "client_secret",
+    env: "CONDUCTORONE_CLIENT_SECRET",
+    description: "Client secret of the same credential, `secret-token:conductorone.com:v1:...`.",
+    sensitive: true,
+};
+
+/// The provider block's attributes, in the order the official provider documents them.
+pub const ATTRIBUTES: [&ConfigAttribute; 4] =
+    [&SERVER_URL, &TENANT_DOMAIN, &CLIENT_ID, &CLIENT_SECRET];
+
+/// A ready bearer token; when set it is used instead of the client credentials. No attribute.
+pub const ENV_ACCESS_TOKEN: &str = "CONDUCTORONE_ACCESS_TOKEN";
+
+/// The User-Agent of every request to C1.
+pub fn user_agent() -> String {
+    format!("terraform-provider-{PROVIDER_NAME}/{PROVIDER_VERSION}")
+}
+
+/// What to check when C1 rejects the credentials, appended to that error.
+pub fn rejected_credentials_hint() -> String {
+    format!(
+        "Check {} and {} (or {} / {} / {ENV_ACCESS_TOKEN}) and that the API credential still \
+         exists in C1",
+        CLIENT_ID.name, CLIENT_SECRET.name, CLIENT_ID.env, CLIENT_SECRET.env
+    )
+}
+
+/// The provider block's values (before the environment fills the gaps).
+#[derive(Clone, Default)]
+pub struct ProviderAttributes {
+    pub server_url: Option<String>,
+    pub tenant_domain: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+impl fmt::Debug for ProviderAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderAttributes")
+            .field("server_url", &self.server_url)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// A provider configuration problem, phrased for the Terraform user. Never contains a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid `{}` (or {}): {message}", attribute.name, attribute.env)]
+    InvalidAttribute {
+        attribute: &'static ConfigAttribute,
+        message: String,
+    },
+    #[error(
+        "missing C1 credentials: set `{}` and `{}` in the provider block (or {} and {}), or a \
+         bearer token in {ENV_ACCESS_TOKEN}; missing: {missing}",
+        CLIENT_ID.name, CLIENT_SECRET.name, CLIENT_ID.env, CLIENT_SECRET.env
+    )]
+    MissingCredentials { missing: &'static str },
+    #[error(
+        "cannot tell which C1 tenant to use: set `{}` (or {}) or `{}` (or {}), or use a client id \
+         of the form `<name>@<tenant>.conductor.one/<suffix>`",
+        SERVER_URL.name, SERVER_URL.env, TENANT_DOMAIN.name, TENANT_DOMAIN.env
+    )]
+    MissingServer,
+}
+
+impl ConfigError {
+    /// The attribute the problem is about, if it is about one.
+    pub fn attribute(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::InvalidAttribute { attribute, .. } => Some(attribute.name),
+            _ => None,
+        }
+    }
+}
+
+/// Resolves the provider block with environment fallback into the C1 client's configuration.
+/// Each attribute wins over its variable; `server_url` wins over `tenant_domain`, which wins over
+/// the tenant in the client id; a token in [`ENV_ACCESS_TOKEN`] wins over the client credentials.
+/// `env` is injected so tests are hermetic; the provider passes `&|k| std::env::var(k).ok()`.
+pub fn resolve(
+    attrs: ProviderAttributes,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ClientConfig, ConfigError> {
+    let value = |attribute: Option<String>, from: &ConfigAttribute| {
+        non_empty(attribute).or_else(|| non_empty(env(from.env)))
+    };
+    let server_url = value(attrs.server_url, &SERVER_URL);
+    let tenant = value(attrs.tenant_domain, &TENANT_DOMAIN);
+    let client_id = value(attrs.client_id, &CLIENT_ID);
+    let client_secret = value(attrs.client_secret, &CLIENT_SECRET);
+
+    let credentials = match (non_empty(env(ENV_ACCESS_TOKEN)), &client_id, client_secret) {
+        (Some(token), _, _) => Credentials::AccessToken(SecretString::new(token)),
+        (None, Some(id), Some(secret)) => {
+            validate_client_id(id)?;
+            Credentials::ClientCredentials {
+                client_id: id.clone(),
+                key: signing_key(&secret)?,
+            }
+        }
+        (None, None, None) => {
+            return Err(ConfigError::MissingCredentials {
+                missing: "client_id, client_secret",
+            })
+        }
+        (None, None, Some(_)) => {
+            return Err(ConfigError::MissingCredentials {
+                missing: "client_id",
+            })
+        }
+        (None, Some(_), None) => {
+            return Err(ConfigError::MissingCredentials {
+                missing: "client_secret",
+            })
+        }
+    };
+
+    let base_url = if let Some(s) = server_url {
+        parse_server(&s, &SERVER_URL)?
+    } else if let Some(t) = tenant {
+        parse_server(&t, &TENANT_DOMAIN)?
+    } else if let Some(host) = client_id.as_deref().and_then(tenant_host_from_client_id) {
+        parse_server(host, &CLIENT_ID)?
+    } else {
+        return Err(ConfigError::MissingServer);
+    };
+
+    Ok(ClientConfig {
+        base_url,
+        credentials,
+        retry: RetryPolicy::default(),
+        user_agent: user_agent(),
+    })
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The key in a client secret; the error says what is wrong and what to do, never the secret.
+fn signing_key(secret: &str) -> Result<SigningKey, ConfigError> {
+    SigningKey::from_client_secret(secret).map_err(|why| ConfigError::InvalidAttribute {
+        attribute: &CLIENT_SECRET,
+        message: format!(
+            "{why}. Expected the client secret exactly as C1 showed it when the API credential \
+             was created (it starts with `{}`); create a new credential in C1 if it was lost",
+            client_secret::PREFIX
+        ),
+    })
+}
+
+/// `<name>@<tenant host>/<suffix>` -> the tenant host, if the id has that shape.
+fn tenant_host_from_client_id(client_id: &str) -> Option<&str> {
+    let (_, rest) = client_id.split_once('@')?;
+    let (host, _) = rest.split_once('/')?;
+    (!host.is_empty()).then_some(host)
+}
+
+fn validate_client_id(id: &str) -> Result<(), ConfigError> {
+    let ok = id.split_once('@').is_some_and(|(name, rest)| {
+        !name.is_empty()
+            && rest
+                .split_once('/')
+                .is_some_and(|(host, suffix)| !host.is_empty() && !suffix.is_empty())
+    }) && !id.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::InvalidAttribute {
+            attribute: &CLIENT_ID,
+            message: format!(
+                "a C1 client id looks like `<name>@<tenant>.conductor.one/<suffix>`; copy it from \
+                 the API credential in C1 (and check {} and {} are not swapped)",
+                CLIENT_ID.name, CLIENT_SECRET.name
+            ),
+        })
+    }
+}
+
+/// Turns a server URL, host or bare tenant name into the client's base URL:
+/// `acme` -> `https://acme.conductor.one/`; `acme.example.com` -> `https://acme.example.com/`;
+/// `http://` only for loopback hosts (the client's rule, [`check_base_url`]).
+fn parse_server(value: &str, attribute: &'static ConfigAttribute) -> Result<Url, ConfigError> {
+    let err = |message: String| ConfigError::InvalidAttribute { attribute, message };
+    let value = value.trim();
+    let with_scheme = if value.contains("://") {
+        value.to_string()
+    } else {
+        let host_part = value.split(['/', ':']).next().unwrap_or("");
+        if !host_part.contains('.') && host_part != "localhost" && !value.starts_with('[') {
+            format!("https://{host_part}.conductor.one")
+        } else {
+            format!("https://{value}")
+        }
+    };
+    let mut url = Url::parse(&with_scheme)
+        .map_err(|e| err(format!("`{value}` is not a valid URL or host name ({e})")))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| err(format!("`{value}` has no host")))?
+        .to_string();
+    // A host with no dot given with a scheme is still a tenant name.
+    if !host.contains('.')
+        && host != "localhost"
+        && url
+            .host()
+            .is_some_and(|h| matches!(h, url::Host::Domain(_)))
+    {
+        url.set_host(Some(&format!("{host}.conductor.one")))
+            .map_err(|e| err(format!("`{value}`: {e}")))?;
+    }
+    check_base_url(&url).map_err(|reason| {
+        err(match reason {
+            BaseUrlError::PlainHttpNotLoopback => format!(
+                "`{value}` uses plain http://, which would send credentials unencrypted; use \
+                 https:// (http:// is accepted only for loopback hosts such as 127.0.0.1, ::1 or \
+                 localhost, e.g. a local simulator)"
+            ),
+            BaseUrlError::UnsupportedScheme(scheme) => {
+                format!("`{value}` has scheme `{scheme}`; use https://")
+            }
+            BaseUrlError::UserInfo => "the URL must not contain user information".to_string(),
+        })
+    })?;
+    url.set_path("/");
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use std::collections::HashMap;
+
+    const ID: &str = "tf@acme.conductor.one/abc123";
+
+    fn secret() -> String {
+        SigningKey::from_dalek(ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])).to_client_secret()
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn attrs(id: Option<&str>, secret: Option<&str>) -> ProviderAttributes {
+        ProviderAttributes {
+            client_id: id.map(String::from),
+            client_secret: secret.map(String::from),
+            ..Default::default()
+        }
+    }
+
+    fn client_id_of(cfg: &ClientConfig) -> Option<&str> {
+        match &cfg.credentials {
+            Credentials::ClientCredentials { client_id, .. } => Some(client_id),
+            Credentials::AccessToken(_) => None,
+        }
+    }
+
+    #[test]
+    fn server_derived_from_client_id() {
+        let cfg = resolve(attrs(Some(ID), Some(&secret())), &env_of(&[])).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://acme.conductor.one/");
+        assert_eq!(client_id_of(&cfg), Some(ID));
+        assert_eq!(cfg.retry, RetryPolicy::default());
+        assert_eq!(
+            cfg.user_agent,
+            format!("terraform-provider-conductorone/{PROVIDER_VERSION}")
+        );
+    }
+
+    #[test]
+    fn attribute_beats_environment() {
+        let env = env_of(&[
+            (SERVER_URL.env, "https://env.example.com"),
+            (TENANT_DOMAIN.env, "envtenant"),
+            (CLIENT_ID.env, "env@env.conductor.one/x"),
+            (CLIENT_SECRET.env, "garbage-that-would-fail"),
+        ]);
+        let mut a = attrs(Some(ID), Some(&secret()));
+        a.server_url = Some("https://attr.example.com:8443/some/path".into());
+        let cfg = resolve(a.clone(), &env).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://attr.example.com:8443/");
+        assert_eq!(client_id_of(&cfg), Some(ID));
+
+        // No attribute: environment server_url wins over environment tenant.
+        a.server_url = None;
+        let cfg = resolve(a.clone(), &env).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://env.example.com/");
+
+        // Each attribute falls back to its own variable; then server_url (from either source)
+        // beats tenant_domain, which beats the client id.
+        a.tenant_domain = Some("attrtenant".into());
+        let cfg = resolve(a, &env).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://env.example.com/");
+    }
+
+    #[test]
+    fn everything_from_environment() {
+        let secret = secret();
+        let env = env_of(&[
+            (TENANT_DOMAIN.env, "acme"),
+            (CLIENT_ID.env, ID),
+            (CLIENT_SECRET.env, &secret),
+        ]);
+        let cfg = resolve(ProviderAttributes::default(), &env).unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://acme.conductor.one/");
+        assert_eq!(client_id_of(&cfg), Some(ID));
+    }
+
+    #[test]
+    fn access_token_overrides_other_auth() {
+        let env = env_of(&[(ENV_ACCESS_TOKEN, "tok-123"), (TENANT_DOMAIN.env, "acme")]);
+        // Even a malformed secret is ignored when a ready token is given.
+        let cfg = resolve(attrs(Some("bad id"), Some("bad")), &env).unwrap();
+        match cfg.credentials {
+            Credentials::AccessToken(t) => assert_eq!(t.expose(), "tok-123"),
+            other => panic!("{other:?}"),
+        }
+        let err = resolve(
+            ProviderAttributes::default(),
+            &env_of(&[(ENV_ACCESS_TOKEN, "t")]),
+        )
+        .unwrap_err();
+        assert_eq!(err, ConfigError::MissingServer);
+        let text = err.to_string();
+        assert!(
+            text.contains("`server_url` (or CONDUCTORONE_SERVER_URL)")
+                && text.contains("`tenant_domain` (or CONDUCTORONE_TENANT_DOMAIN)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn missing_credentials_say_which() {
+        let e = resolve(ProviderAttributes::default(), &env_of(&[])).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("client_id, client_secret"), "{text}");
+        assert!(
+            text.contains("CONDUCTORONE_CLIENT_ID and CONDUCTORONE_CLIENT_SECRET")
+                && text.contains("CONDUCTORONE_ACCESS_TOKEN"),
+            "{text}"
+        );
+        assert_eq!(e.attribute(), None);
+        let e = resolve(attrs(Some(ID), None), &env_of(&[])).unwrap_err();
+        assert_eq!(
+            e,
+            ConfigError::MissingCredentials {
+                missing: "client_secret"
+            }
+        );
+        let e = resolve(attrs(None, Some(&secret())), &env_of(&[])).unwrap_err();
+        assert_eq!(
+            e,
+            ConfigError::MissingCredentials {
+                missing: "client_id"
+            }
+        );
+    }
+
+    #[test]
+    fn server_derivation() {
+        let p = |v: &str| parse_server(v, &SERVER_URL).map(|u| u.to_string());
+        assert_eq!(p("acme").unwrap(), "https://acme.conductor.one/");
+        assert_eq!(p("https://acme").unwrap(), "https://acme.conductor.one/");
+        assert_eq!(
+            p("acme.conductor.one").unwrap(),
+            "https://acme.conductor.one/"
+        );
+        assert_eq!(
+            p("https://c1.corp.example:444/x?y#z").unwrap(),
+            "https://c1.corp.example:444/"
+        );
+        assert_eq!(p("localhost:8080").unwrap(), "https://localhost:8080/");
+        assert_eq!(tenant_host_from_client_id(ID), Some("acme.conductor.one"));
+        assert_eq!(tenant_host_from_client_id("nope"), None);
+        let cfg = resolve(
+            ProviderAttributes {
+                tenant_domain: Some("acme".into()),
+                ..attrs(Some(ID), Some(&secret()))
+            },
+            &env_of(&[]),
+        )
+        .unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://acme.conductor.one/");
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        let p = |v: &str| parse_server(v, &SERVER_URL);
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://[::1]:9000/",
+            "http://localhost:1234",
+            "http://LOCALHOST",
+        ] {
+            assert!(p(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://acme.conductor.one",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "http://localhost.evil.com",
+        ] {
+            let e = p(bad).unwrap_err();
+            assert_eq!(e.attribute(), Some("server_url"));
+            let e = e.to_string();
+            assert!(
+                e.contains("http://") && e.contains("loopback") && e.contains("unencrypted"),
+                "{bad}: {e}"
+            );
+            assert!(
+                e.contains("`server_url` (or CONDUCTORONE_SERVER_URL)"),
+                "{e}"
+            );
+        }
+        assert!(p("ftp://x.example")
+            .unwrap_err()
+            .to_string()
+            .contains("has scheme `ftp`; use https://"));
+        assert!(p("https://user:pw@x.example")
+            .unwrap_err()
+            .to_string()
+            .contains("user information"));
+        let e = parse_server("http://acme.example.com", &TENANT_DOMAIN).unwrap_err();
+        assert_eq!(e.attribute(), Some("tenant_domain"));
+    }
+
+    #[test]
+    fn malformed_secret_is_named_and_never_printed() {
+        let valid = secret();
+        let truncated = &valid[..valid.len() - 10];
+        let wrong_prefix = valid.replace("v1", "v9");
+        let mut mismatched_jwk: serde_json::Value = serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519",
+            "x": URL_SAFE_NO_PAD.encode([1u8; 32]),
+            "d": URL_SAFE_NO_PAD.encode([7u8; 32]),
+        });
+        let prefix = client_secret::PREFIX;
+        let mismatched = format!(
+            "{prefix}{}",
+            URL_SAFE_NO_PAD.encode(mismatched_jwk.to_string())
+        );
+        mismatched_jwk["kty"] = "RSA".into();
+        let rsa = format!(
+            "{prefix}{}",
+            URL_SAFE_NO_PAD.encode(mismatched_jwk.to_string())
+        );
+        for secret in [
+            "hunter2-super-secret",
+            truncated,
+            &wrong_prefix,
+            &mismatched,
+            &rsa,
+            "secret-token:conductorone.com:v1:!!!notbase64!!!",
+        ] {
+            let e = resolve(attrs(Some(ID), Some(secret)), &env_of(&[])).unwrap_err();
+            assert_eq!(e.attribute(), Some("client_secret"));
+            let text = e.to_string();
+            let dbg = format!("{e:?}");
+            assert!(text.contains("`client_secret`"), "{text}");
+            assert!(text.contains(CLIENT_SECRET.env), "{text}");
+            assert!(text.contains("create a new credential in C1"), "{text}");
+            let payload = secret.strip_prefix(prefix).unwrap_or(secret);
+            assert!(
+                !text.contains(payload) && !dbg.contains(payload),
+                "leaked: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_client_id_is_named() {
+        let secret = secret();
+        for id in [
+            "justaname",
+            "name@",
+            "@acme.conductor.one/x",
+            "a b@acme.conductor.one/x",
+            "n@acme.conductor.one",
+        ] {
+            let e = resolve(attrs(Some(id), Some(&secret)), &env_of(&[])).unwrap_err();
+            assert_eq!(e.attribute(), Some("client_id"));
+            let text = e.to_string();
+            assert!(
+                text.contains("`client_id`")
+                    && text.contains("<name>@<tenant>.conductor.one/<suffix>"),
+                "{text}"
+            );
+            assert!(!text.contains(&secret[client_secret::PREFIX.len()..]));
+        }
+    }
+
+    #[test]
+    fn secrets_redacted_in_debug() {
+        let secret = secret();
+        let a = attrs(Some(ID), Some(&secret));
+        let cfg = resolve(a.clone(), &env_of(&[])).unwrap();
+        for dbg in [format!("{a:?}"), format!("{cfg:?}")] {
+            assert!(
+                !dbg.contains(&secret[client_secret::PREFIX.len()..]),
+                "{dbg}"
+            );
+            assert!(dbg.contains("<redacted>"), "{dbg}");
+        }
+    }
+
+    #[test]
+    fn the_credentials_hint_names_the_settings_to_check() {
+        assert_eq!(
+            rejected_credentials_hint(),
+            "Check client_id and client_secret (or CONDUCTORONE_CLIENT_ID / \
+             CONDUCTORONE_CLIENT_SECRET / CONDUCTORONE_ACCESS_TOKEN) and that the API credential \
+             still exists in C1"
+        );
+    }
+}
