@@ -19,5 +19,5 @@ pub use config::{
     check_base_url, BaseUrlError, ClientConfig, Credentials, SecretString, SigningKey,
 };
 pub use error::ClientError;
-pub use model::{Connector, ConnectorSettings, ConnectorStatus, CreateConfigured, CreateDelegated};
+pub use model::{Connector, ConnectorSettings, CreateConfigured, CreateDelegated};
 pub use retry::RetryPolicy;

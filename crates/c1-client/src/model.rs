@@ -69,18 +69,6 @@ pub struct CreateDelegated {
     pub description: Option<String>,
 }
 
-/// A connector's sync status (`status` in the API).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ConnectorStatus {
-    /// `SYNC_STATUS_UNSPECIFIED`, `_RUNNING`, `_DONE`, `_ERROR` or `_DISABLED` (unknown values kept).
-    pub status: String,
-    /// `lastError`, None when empty.
-    pub last_error: Option<String>,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub updated_at: Option<String>,
-}
-
 /// A connector as read back from C1.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Connector {
@@ -99,14 +87,6 @@ pub struct Connector {
     pub updated_at: Option<String>,
     /// Set while/after C1 deletes the connector; the caller decides what that means.
     pub deleted_at: Option<String>,
-    pub status: Option<ConnectorStatus>,
-}
-
-impl Connector {
-    /// The sync status string, if any (`SYNC_STATUS_DONE`, ...).
-    pub fn sync_status(&self) -> Option<&str> {
-        self.status.as_ref().map(|s| s.status.as_str())
-    }
 }
 
 /// Normalises an RFC 3339 timestamp to second precision UTC with `Z`. Unparseable values are
@@ -137,16 +117,6 @@ fn ts(v: &Option<String>) -> Option<String> {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-pub(crate) struct WireStatus {
-    status: Option<String>,
-    last_error: Option<String>,
-    started_at: Option<String>,
-    completed_at: Option<String>,
-    updated_at: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
 pub(crate) struct WireConnector {
     id: Option<String>,
     app_id: Option<String>,
@@ -158,7 +128,6 @@ pub(crate) struct WireConnector {
     created_at: Option<String>,
     updated_at: Option<String>,
     deleted_at: Option<String>,
-    status: Option<WireStatus>,
 }
 
 impl WireConnector {
@@ -177,15 +146,6 @@ impl WireConnector {
             created_at: ts(&self.created_at),
             updated_at: ts(&self.updated_at),
             deleted_at: ts(&self.deleted_at),
-            status: self.status.map(|s| ConnectorStatus {
-                status: s
-                    .status
-                    .unwrap_or_else(|| "SYNC_STATUS_UNSPECIFIED".to_string()),
-                last_error: s.last_error.filter(|e| !e.is_empty()),
-                started_at: ts(&s.started_at),
-                completed_at: ts(&s.completed_at),
-                updated_at: ts(&s.updated_at),
-            }),
         }
     }
 }
@@ -364,10 +324,6 @@ mod tests {
             c.settings.unwrap().0,
             BTreeMap::from([("twingate_domain".to_string(), "acme".to_string())])
         );
-        let st = c.status.unwrap();
-        assert_eq!(st.status, "SYNC_STATUS_DONE");
-        assert_eq!(st.last_error, None);
-        assert_eq!(st.completed_at.as_deref(), Some("2026-11-23T21:55:00Z"));
 
         let bare: WireConnector =
             serde_json::from_value(json!({"id": "x", "config": null, "userIds": null})).unwrap();
