@@ -41,6 +41,8 @@ pub enum ResourceError {
         integration: &'static str,
         app_id: String,
         rounds: u32,
+        /// The description every create of this apply carried.
+        marker: String,
         #[source]
         source: Box<ClientError>,
     },
@@ -66,10 +68,14 @@ impl ResourceError {
             ResourceError::CreateOutcomeUnknown {
                 app_id,
                 rounds,
+                marker,
                 source,
                 ..
             } => format!(
-                "{source}. Tried {rounds} times; after each try app {app_id} had no connector from this request. Run apply again. Should C1 still complete one of these creates, its connector appears in app {app_id} with a description starting \"Managed by Terraform (create\" and is not in the state: delete it in C1."
+                "{}. Tried {rounds} times; after each try, app {app_id} had no connector from this request. \
+                 A create still on its way in C1 could land after the last look: such a connector has the description \"{marker}\"; \
+                 delete it in C1 should it appear. Run apply again.",
+                client_error_detail(source)
             ),
         };
         diagnostic(self.to_string(), detail, AttributePath::root())
@@ -131,5 +137,23 @@ mod tests {
             }),
         };
         assert!(!other.to_diagnostic().detail.contains("Check client_id"));
+    }
+
+    #[test]
+    fn an_unknown_create_outcome_says_what_is_known_and_names_the_marker() {
+        let err = ResourceError::CreateOutcomeUnknown {
+            integration: "Twingate",
+            app_id: "app1".into(),
+            rounds: 3,
+            marker: "Managed by Terraform (create 00000000000000ab)".into(),
+            source: Box::new(ClientError::Ambiguous {
+                operation: "create connector".into(),
+                message: "HTTP 503 after the request was sent: HTTP 503: unavailable".into(),
+            }),
+        };
+        let detail = err.to_diagnostic().detail;
+        assert!(detail.contains("Tried 3 times"), "{detail}");
+        assert!(detail.contains("(create 00000000000000ab)"), "{detail}");
+        assert!(!detail.contains("nothing was left behind"), "{detail}");
     }
 }

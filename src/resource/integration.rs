@@ -80,11 +80,11 @@ impl<I: Integration> IntegrationResource<I> {
     /// Creates the connector: configured when any setting is set, delegated otherwise.
     ///
     /// When C1 may or may not have acted on a create (a 5xx or a broken connection after the
-    /// request was sent), the app's connectors are looked up, after a short wait, by the marker
-    /// the request carried: found, the connector is adopted (and any duplicate with the same
-    /// marker deleted); not found, the create is sent again with the same marker, at most
-    /// [`CREATE_ROUNDS`] times. A create that C1 completes only after the last lookup is not
-    /// seen: that connector stays in C1, outside the state, with the marker as its description.
+    /// request was sent), the app's connectors are looked up by the marker the request carried:
+    /// found, the connector is adopted (and any duplicates deleted); not found, the create is sent
+    /// again, [`CREATE_ROUNDS`] times at most. What is guaranteed: a create that landed before a
+    /// lookup is found by it, so it is neither orphaned nor made twice. A create still on its way
+    /// that lands after the last lookup is not found; the error then names the marker it carries.
     async fn create_connector(
         &self,
         client: &ConnectorClient,
@@ -112,6 +112,7 @@ impl<I: Integration> IntegrationResource<I> {
             integration: I::DISPLAY_NAME,
             app_id,
             rounds: CREATE_ROUNDS,
+            marker,
             source: Box::new(last_unknown.expect("at least one round ran")),
         })
     }
