@@ -20,8 +20,8 @@ fn auth_fails(name: &str, client_id: &str, client_secret: &str, leaks: &[&str]) 
     let sim = Sim::start(name);
     let _real = sim.mint();
     let mut tf = Tf::new(name, &sim, &_real);
-    tf.set_env("CONDUCTORONE_CLIENT_ID", client_id);
-    tf.set_env("CONDUCTORONE_CLIENT_SECRET", client_secret);
+    tf.set_env(CLIENT_ID.env, client_id);
+    tf.set_env(CLIENT_SECRET.env, client_secret);
     tf.write_main(&one_segment());
     let out = tf.apply();
     out.code(1);
@@ -78,7 +78,7 @@ fn malformed_secret_names_the_attribute_and_makes_no_call() {
     let creds = sim.mint();
     let mut tf = Tf::new("auth-malformed", &sim, &creds);
     let bad = &format!("{PREFIX}NOT-BASE64-AT-ALL!!");
-    tf.set_env("CONDUCTORONE_CLIENT_SECRET", bad);
+    tf.set_env(CLIENT_SECRET.env, bad);
     tf.write_main(&one_segment());
     let out = tf.plan();
     out.code(1).contains("client_secret");
@@ -91,13 +91,11 @@ fn missing_credentials_name_the_attributes() {
     let sim = Sim::start("auth-missing");
     let creds = sim.mint();
     let mut tf = Tf::new("auth-missing", &sim, &creds);
-    tf.remove_env("CONDUCTORONE_CLIENT_ID");
-    tf.remove_env("CONDUCTORONE_CLIENT_SECRET");
+    tf.remove_env(CLIENT_ID.env);
+    tf.remove_env(CLIENT_SECRET.env);
     tf.write_main(&one_segment());
     let out = tf.plan();
-    out.code(1)
-        .contains("client_id")
-        .contains("CONDUCTORONE_CLIENT_ID");
+    out.code(1).contains("client_id").contains(CLIENT_ID.env);
     assert_eq!(sim.requests().connector_calls(), 0);
 }
 
@@ -108,8 +106,8 @@ fn provider_block_overrides_environment() {
     let other = sim.mint();
     let mut tf = Tf::new("auth-precedence", &sim, &good);
     // The environment holds a wrong pair; the provider block the right one.
-    tf.set_env("CONDUCTORONE_CLIENT_ID", &other.client_id);
-    tf.set_env("CONDUCTORONE_CLIENT_SECRET", &format!("{PREFIX}AAAA"));
+    tf.set_env(CLIENT_ID.env, &other.client_id);
+    tf.set_env(CLIENT_SECRET.env, &format!("{PREFIX}AAAA"));
     tf.set_env("TF_VAR_c1_client_secret", &good.client_secret);
     let body = format!(
         "variable \"c1_client_secret\" {{\n  type      = string\n  sensitive = true\n}}\n\nprovider \"conductorone\" {{\n  server_url    = {}\n  client_id     = {}\n  client_secret = var.c1_client_secret\n}}\n\n{}",
@@ -146,9 +144,9 @@ fn access_token_env_is_used_as_is() {
     );
     let creds = sim.mint();
     let mut tf = Tf::new("auth-access-token", &sim, &creds);
-    tf.remove_env("CONDUCTORONE_CLIENT_ID");
-    tf.remove_env("CONDUCTORONE_CLIENT_SECRET");
-    tf.set_env("CONDUCTORONE_ACCESS_TOKEN", token);
+    tf.remove_env(CLIENT_ID.env);
+    tf.remove_env(CLIENT_SECRET.env);
+    tf.set_env(ENV_ACCESS_TOKEN, token);
     tf.write_main(&one_segment());
     let out = tf.apply();
     out.code(0).contains("1 added");

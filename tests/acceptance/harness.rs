@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use c1_contract::integrations::{Integration as _, Segment, Torq, Twingate};
+/// The provider's environment variables, from its one table of them.
+pub use conductorone_provider::config::{CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, SERVER_URL};
 use serde_json::{json, Value};
 
 /// Catalog ids of the three integrations, from their declarations.
@@ -675,9 +677,9 @@ impl Tf {
     /// `CONDUCTORONE_*` environment variables.
     pub fn new(name: &str, sim: &Sim, creds: &Creds) -> Tf {
         let mut tf = Tf::bare(name, Install::DevOverrides);
-        tf.set_env("CONDUCTORONE_SERVER_URL", &sim.url);
-        tf.set_env("CONDUCTORONE_CLIENT_ID", &creds.client_id);
-        tf.set_env("CONDUCTORONE_CLIENT_SECRET", &creds.client_secret);
+        tf.set_env(SERVER_URL.env, &sim.url);
+        tf.set_env(CLIENT_ID.env, &creds.client_id);
+        tf.set_env(CLIENT_SECRET.env, &creds.client_secret);
         tf
     }
 

@@ -8,9 +8,9 @@ fn init_from_filesystem_mirror() {
     let sim = Sim::start("install-mirror");
     let creds = sim.mint();
     let mut tf = Tf::bare("install-mirror", Install::FilesystemMirror);
-    tf.set_env("CONDUCTORONE_SERVER_URL", &sim.url);
-    tf.set_env("CONDUCTORONE_CLIENT_ID", &creds.client_id);
-    tf.set_env("CONDUCTORONE_CLIENT_SECRET", &creds.client_secret);
+    tf.set_env(SERVER_URL.env, &sim.url);
+    tf.set_env(CLIENT_ID.env, &creds.client_id);
+    tf.set_env(CLIENT_SECRET.env, &creds.client_secret);
     tf.write_main(&config(&format!(
         "provider \"conductorone\" {{}}\n\n{}",
         resource_block(
