@@ -3,7 +3,7 @@
 //! Terraform starts it without arguments and speaks the plugin protocol with it. Run by hand,
 //! `--version` prints the provider's version (the Cargo package version) and exits.
 
-use conductorone_provider::provider::{ConductorOneProvider, PROVIDER_NAME, PROVIDER_VERSION};
+use conductorone_provider::{ConductorOneProvider, PROVIDER_NAME, PROVIDER_VERSION};
 
 const BINARY: &str = env!("CARGO_BIN_NAME");
 
@@ -24,9 +24,9 @@ fn main() -> anyhow::Result<()> {
         }
     }
     // Before any thread exists: logging adjusts the environment it reads.
-    conductorone_provider::logging::init();
+    conductorone_provider::init_logging();
     // tf-provider leaves Nagle's algorithm on for Terraform's connection: see plugin_nodelay.rs.
-    conductorone_provider::plugin_nodelay::install();
+    conductorone_provider::install_plugin_nodelay();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

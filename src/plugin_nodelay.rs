@@ -55,7 +55,7 @@ pub fn relay_handshake_line(
 }
 
 #[cfg(unix)]
-pub use unix::{install, set_nodelay_on_listener};
+pub use unix::install;
 
 /// Elsewhere there is nothing to do: the handshake goes out as `tf-provider` prints it.
 #[cfg(not(unix))]
@@ -197,6 +197,8 @@ mod unix {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
+    use super::unix::set_nodelay_on_listener;
     use super::*;
 
     #[test]

@@ -6,7 +6,6 @@ mod state;
 
 pub use error::{client_error_detail, diagnostic, ResourceError};
 pub use integration::IntegrationResource;
-pub use state::{IntegrationPrivate, IntegrationState};
 
 use std::sync::{Arc, RwLock};
 
@@ -31,3 +30,5 @@ impl ClientSlot {
             .ok_or(ResourceError::NotConfigured)
     }
 }
+#[cfg(test)]
+pub(crate) use state::IntegrationState;

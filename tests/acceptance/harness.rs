@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use c1_contract::integrations::{Integration as _, Segment, Torq, Twingate};
 /// The provider's environment variables, from its one table of them.
-pub use conductorone_provider::config::{CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, SERVER_URL};
+pub use conductorone_provider::{CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, SERVER_URL};
 use serde_json::{json, Value};
 
 /// Catalog ids of the three integrations, from their declarations.
