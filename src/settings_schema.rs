@@ -24,7 +24,9 @@ struct IntegrationConfig<S> {
     )]
     app_id: String,
 
-    /// C1 user ids of the integration's owners. Defaults to the user the provider authenticates as.
+    /// C1 user ids of the integration's owners. Unset or `[]`: no explicit owners; C1 makes the user
+    /// the provider authenticates as the owner at create and keeps the current owners on later
+    /// changes (`[]` stays in the state as written).
     #[schemars(
         inner(length(min = 1), pattern(TRIMMED_PATTERN)),
         extend("uniqueItems" = true)
@@ -273,6 +275,13 @@ impl SettingsSchema {
                     "Each owner may appear only once: remove the duplicate.".into(),
                 )
             }
+            K::Type { .. } if value.is_null() && index.is_some() => (
+                format!("`{attribute}` must not contain null"),
+                format!(
+                    "Entry {} of `{attribute}` is null (an expression or variable that evaluated to null): remove it, or leave `{attribute}` out.",
+                    index.unwrap_or_default()
+                ),
+            ),
             K::Type { .. } => (
                 format!("`{shown}` has the wrong type"),
                 format!("`{attribute}` takes a string."),
@@ -415,6 +424,15 @@ mod tests {
         let v = check(&s, json!({"app_id": "a", "user_ids": ["u1", ""]}));
         assert_eq!((v[0].attribute.as_str(), v[0].index), ("user_ids", Some(1)));
         assert_eq!(v[0].summary, "`user_ids[1]` must not be empty");
+    }
+
+    #[test]
+    fn a_null_owner_is_named_as_such() {
+        let s = SettingsSchema::new::<Segment>();
+        let v = check(&s, json!({"app_id": "a", "user_ids": ["u1", null]}));
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!((v[0].attribute.as_str(), v[0].index), ("user_ids", Some(1)));
+        assert_eq!(v[0].summary, "`user_ids` must not contain null");
     }
 
     #[test]

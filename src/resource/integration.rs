@@ -125,7 +125,7 @@ impl<I: Integration> IntegrationResource<I> {
         marker: &str,
     ) -> Result<Connector, ClientError> {
         let settings = planned.known_settings();
-        let user_ids = planned.known_user_ids();
+        let user_ids = planned.explicit_user_ids();
         let description = Some(marker.to_string());
         if settings.0.is_empty() {
             let request = CreateDelegated {
@@ -365,7 +365,16 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         }
         let settings_change = prior_state.settings_differ(&planned, self.settings.fields());
         let owners_change =
-            !config_state.user_ids.is_null() && planned.user_ids != prior_state.user_ids;
+            config_state.explicit_user_ids().is_some() && planned.user_ids != prior_state.user_ids;
+        if config_state.owners_unmanaged() && !prior_state.owners_unmanaged() {
+            diags.add_warning(diagnostic(
+                "`user_ids = []` does not remove the owners".into(),
+                "An empty list means no explicit owners: C1 keeps the current owners (a connector always has one), \
+                 and the provider stops managing them. To change them, list the new owners' C1 user ids."
+                    .into(),
+                AttributePath::new("user_ids"),
+            ));
+        }
         if settings_change || owners_change {
             planned.updated_at = Value::Unknown;
         }
@@ -442,22 +451,24 @@ impl<I: Integration> Resource for IntegrationResource<I> {
             }
         }
 
-        let wanted_owners = planned_state.known_user_ids();
-        if !config_state.user_ids.is_null() && planned_state.user_ids != state.user_ids {
+        if planned_state.owners_unmanaged() {
+            // No explicit owners: C1 keeps the current ones, no call (see `owners_unmanaged`).
+            state.user_ids = Value::Value(Vec::new());
+        } else if let Some(wanted_owners) = config_state
+            .explicit_user_ids()
+            .and(planned_state.explicit_user_ids())
+            .filter(|_| planned_state.user_ids != state.user_ids)
+        {
             let display_name = private
                 .as_ref()
                 .map(|p| p.display_name.clone())
                 .unwrap_or_else(|| I::DISPLAY_NAME.to_string());
             match client
-                .update_owners(
-                    &app_id,
-                    &id,
-                    &display_name,
-                    &wanted_owners.unwrap_or_default(),
-                )
+                .update_owners(&app_id, &id, &display_name, &wanted_owners)
                 .await
             {
                 Ok(connector) => {
+                    state.user_ids = planned_state.user_ids.clone();
                     state = self.state_from(state, &connector, false);
                     private = Self::private_from(&connector);
                 }

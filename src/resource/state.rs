@@ -47,6 +47,17 @@ impl IntegrationState {
         list.iter().map(|v| v.as_ref_option().cloned()).collect()
     }
 
+    /// The owners to send to C1: none when unset or `[]` (C1 then picks its default, the
+    /// calling user, at create, and keeps the current owners otherwise).
+    pub fn explicit_user_ids(&self) -> Option<Vec<String>> {
+        self.known_user_ids().filter(|ids| !ids.is_empty())
+    }
+
+    /// `user_ids = []`: the owners are not managed; the state keeps `[]` as written.
+    pub fn owners_unmanaged(&self) -> bool {
+        matches!(&self.user_ids, Value::Value(ids) if ids.is_empty())
+    }
+
     /// Did any setting change between `self` (prior) and `other` (planned)?
     pub fn settings_differ(&self, other: &Self, fields: &[SettingField]) -> bool {
         fields
@@ -63,8 +74,9 @@ impl IntegrationState {
             .retain(|k, _| fields.iter().any(|f| &f.name == k));
     }
 
-    /// Takes what C1 knows of the connector: ids, owners, timestamps and (when `read_settings`)
-    /// the non-secret settings it echoes back. Secret settings are left as they are.
+    /// Takes what C1 knows of the connector: ids, owners (unless they are not managed, see
+    /// [`Self::owners_unmanaged`]), timestamps and (when `read_settings`) the non-secret settings
+    /// it echoes back. Secret settings are left as they are.
     pub fn apply_connector(
         &mut self,
         connector: &Connector,
@@ -73,14 +85,16 @@ impl IntegrationState {
     ) {
         self.id = Value::Value(connector.id.clone());
         self.app_id = Value::Value(connector.app_id.clone());
-        self.user_ids = Value::Value(
-            connector
-                .user_ids
-                .iter()
-                .cloned()
-                .map(Value::Value)
-                .collect(),
-        );
+        if !self.owners_unmanaged() {
+            self.user_ids = Value::Value(
+                connector
+                    .user_ids
+                    .iter()
+                    .cloned()
+                    .map(Value::Value)
+                    .collect(),
+            );
+        }
         self.created_at = opt(&connector.created_at);
         self.updated_at = opt(&connector.updated_at);
         self.deleted_at = opt(&connector.deleted_at);

@@ -16,6 +16,7 @@ mod import;
 mod install;
 mod lifecycle;
 mod logging;
+mod owners;
 mod plugin_connection;
 mod registry;
 mod scale;
