@@ -55,6 +55,8 @@ pub struct SettingsSchema {
     validator: jsonschema::Validator,
     fields: Vec<SettingField>,
     display_name: &'static str,
+    /// The integration's short name (its published schema is `schemas/<name>.schema.json`).
+    name: &'static str,
     suggest: fn(&str, &str) -> Option<String>,
 }
 
@@ -96,6 +98,7 @@ impl SettingsSchema {
             validator,
             fields: setting_fields::<I>(),
             display_name: I::DISPLAY_NAME,
+            name: I::NAME,
             suggest: I::suggest,
         }
     }
@@ -170,10 +173,10 @@ impl SettingsSchema {
                     }
                     self.property_violation(
                         kind,
+                        kind.keyword(),
                         attribute,
                         index,
                         error.instance(),
-                        error.to_string(),
                     )
                 }
             };
@@ -230,20 +233,24 @@ impl SettingsSchema {
         })
     }
 
+    /// The violation of one property's rule. Neither the summary nor the detail quotes the value:
+    /// the provider cannot tell which values came from sensitive variables (Terraform strips that
+    /// mark before validation), so diagnostics say the rule and the fix and point at the attribute;
+    /// Terraform itself shows the expression (and a non-sensitive value).
     fn property_violation(
         &self,
         kind: &jsonschema::error::ValidationErrorKind,
+        keyword: &str,
         attribute: String,
         index: Option<i64>,
         value: &Json,
-        fallback: String,
     ) -> Violation {
         use jsonschema::error::ValidationErrorKind as K;
         let shown = match index {
             Some(i) => format!("{attribute}[{i}]"),
             None => attribute.clone(),
         };
-        let secret = self.fields.iter().any(|f| f.name == attribute && f.secret);
+        let mut index = index;
         let (summary, mut detail) = match kind {
             K::MinLength { .. } => (
                 format!("`{shown}` must not be empty"),
@@ -257,22 +264,33 @@ impl SettingsSchema {
                 format!("`{shown}` is too long"),
                 format!("`{attribute}` takes at most {limit} characters."),
             ),
+            K::Pattern { .. } if value.as_str().is_some_and(has_control_character) => (
+                format!("`{shown}` must not contain line breaks or other control characters"),
+                format!(
+                    "Remove the line break, tab or other control character from `{attribute}` (a value read from a file often ends with a line break: `trimspace(file(...))` removes it)."
+                ),
+            ),
             K::Pattern { .. } => {
                 let rule = self
                     .property(&attribute)
                     .and_then(|p| p.get("errorMessage"))
+                    .or_else(|| {
+                        self.property(&attribute)
+                            .and_then(|p| p.get("items"))
+                            .and_then(|items| items.get("errorMessage"))
+                    })
                     .and_then(Json::as_str)
                     .unwrap_or("must not start or end with white space");
                 (format!("`{shown}` {rule}"), String::new())
             }
             K::UniqueItems => {
-                let dup = first_duplicate(value);
+                let (first, repeat) = first_duplicate(value).unwrap_or_default();
+                index = Some(repeat as i64);
                 (
+                    format!("`{attribute}` lists an owner more than once"),
                     format!(
-                        "`{attribute}` lists {} more than once",
-                        dup.unwrap_or_default()
+                        "Entry {repeat} of `{attribute}` repeats entry {first}: each owner may appear only once, remove the duplicate."
                     ),
-                    "Each owner may appear only once: remove the duplicate.".into(),
                 )
             }
             K::Type { .. } if value.is_null() && index.is_some() => (
@@ -286,24 +304,21 @@ impl SettingsSchema {
                 format!("`{shown}` has the wrong type"),
                 format!("`{attribute}` takes a string."),
             ),
-            _ if secret => (format!("`{shown}` is invalid"), String::new()),
-            _ => (format!("`{shown}` is invalid"), fallback),
+            _ => (
+                format!("`{shown}` is invalid"),
+                format!(
+                    "It breaks the `{keyword}` rule of `{attribute}` in the published schema (schemas/{}.schema.json).",
+                    self.name
+                ),
+            ),
         };
-        if !secret {
-            if let Some(s) = value.as_str().and_then(|v| (self.suggest)(&attribute, v)) {
-                detail = if detail.is_empty() {
-                    format!("Got {value}: {s}.")
-                } else {
-                    format!("{detail} Got {value}: {s}.")
-                };
-            }
+        if let Some(hint) = value.as_str().and_then(|v| (self.suggest)(&attribute, v)) {
+            detail = format!("{detail} {hint}").trim_start().to_string();
         }
         if detail.is_empty() {
-            detail = if secret {
-                format!("Check the value of `{attribute}` (not shown: it is secret).")
-            } else {
-                format!("Got {value}.")
-            };
+            detail = format!(
+                "Correct the value of `{attribute}`. (Values are never shown in these messages: they may be sensitive.)"
+            );
         }
         Violation {
             attribute,
@@ -314,12 +329,18 @@ impl SettingsSchema {
     }
 }
 
-fn first_duplicate(list: &Json) -> Option<String> {
+/// Whether `s` has a control character (line breaks and tabs included).
+fn has_control_character(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// The indexes of the first entry of `list` that repeats an earlier one, and of that earlier one.
+fn first_duplicate(list: &Json) -> Option<(usize, usize)> {
     let items = list.as_array()?;
     let mut seen = BTreeMap::new();
-    for item in items {
-        if seen.insert(item.to_string(), ()).is_some() {
-            return Some(item.to_string());
+    for (i, item) in items.iter().enumerate() {
+        if let Some(first) = seen.insert(item.to_string(), i) {
+            return Some((first, i));
         }
     }
     None
@@ -371,7 +392,10 @@ mod tests {
         assert_eq!(v.len(), 1, "{v:?}");
         assert_eq!(v[0].attribute, "twingate_domain");
         assert!(v[0].summary.contains("bare Twingate subdomain"), "{v:?}");
-        assert!(v[0].detail.contains("enter \"acme\""), "{v:?}");
+        assert!(
+            v[0].detail.contains("looks like a host name or URL"),
+            "{v:?}"
+        );
         let v = check(
             &s,
             json!({"app_id": "a", "twingate_apikey": "k", "twingate_domain": "a".repeat(64)}),
@@ -420,10 +444,71 @@ mod tests {
         let v = check(&s, json!({"app_id": "a", "user_ids": ["u1", "u1"]}));
         assert_eq!(v.len(), 1, "{v:?}");
         assert_eq!(v[0].attribute, "user_ids");
-        assert_eq!(v[0].summary, "`user_ids` lists \"u1\" more than once");
+        assert_eq!(v[0].summary, "`user_ids` lists an owner more than once");
+        assert_eq!(v[0].index, Some(1), "points at the repeat");
         let v = check(&s, json!({"app_id": "a", "user_ids": ["u1", ""]}));
         assert_eq!((v[0].attribute.as_str(), v[0].index), ("user_ids", Some(1)));
         assert_eq!(v[0].summary, "`user_ids[1]` must not be empty");
+    }
+
+    #[test]
+    fn no_message_quotes_a_value() {
+        let tg = SettingsSchema::new::<Twingate>();
+        let torq = SettingsSchema::new::<Torq>();
+        let cases = [
+            (
+                &tg,
+                json!({"app_id": "a", "twingate_apikey": " k-Q1 ", "twingate_domain": "https://corp-Q2.twingate.com"}),
+            ),
+            (
+                &tg,
+                json!({"app_id": "a", "user_ids": ["u-Q3", "u-Q3"], "twingate_apikey": "k", "twingate_domain": "x-Q4\n"}),
+            ),
+            (
+                &torq,
+                json!({"app_id": "a", "torq_client_id": "id\tQ5", "torq_client_secret": "s-Q6\r\n"}),
+            ),
+            (
+                &torq,
+                json!({"app_id": "a", "torq_client_id": "Q7".repeat(5000), "torq_client_secret": 3}),
+            ),
+        ];
+        for (schema, config) in cases {
+            let v = check(schema, config);
+            assert!(!v.is_empty());
+            let text = format!("{v:?}");
+            for needle in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"] {
+                assert!(!text.contains(needle), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_are_named_as_such() {
+        let s = SettingsSchema::new::<Torq>();
+        for bad in ["a\nb", "a\r\nb", "a\tb", "ab\u{7f}", "a\u{85}b"] {
+            let v = check(
+                &s,
+                json!({"app_id": "a", "torq_client_id": bad, "torq_client_secret": "s"}),
+            );
+            assert_eq!(v.len(), 1, "{bad:?}: {v:?}");
+            assert_eq!(
+                v[0].summary,
+                "`torq_client_id` must not contain line breaks or other control characters",
+                "{bad:?}"
+            );
+        }
+        let v = check(
+            &s,
+            json!({"app_id": "a", "torq_client_id": " a b ", "torq_client_secret": "s"}),
+        );
+        assert_eq!(
+            v[0].summary,
+            "`torq_client_id` must not start or end with white space"
+        );
+        let inner_space =
+            json!({"app_id": "a", "torq_client_id": "a b", "torq_client_secret": "s"});
+        assert_eq!(check(&s, inner_space), vec![]);
     }
 
     #[test]

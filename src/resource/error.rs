@@ -19,15 +19,11 @@ pub enum ResourceError {
         source: Box<ClientError>,
     },
 
-    #[error("Invalid import id {given:?}")]
-    InvalidImportId { given: String },
+    #[error("Invalid import id")]
+    InvalidImportId,
 
-    #[error("No {integration} integration {id} in app {app_id}")]
-    ImportNotFound {
-        integration: &'static str,
-        app_id: String,
-        id: String,
-    },
+    #[error("No {integration} integration with the ids of the import id")]
+    ImportNotFound { integration: &'static str },
 
     #[error("Connector {id} is not a {integration} integration")]
     WrongCatalog {
@@ -39,7 +35,6 @@ pub enum ResourceError {
     #[error("Could not tell whether the {integration} integration was created")]
     CreateOutcomeUnknown {
         integration: &'static str,
-        app_id: String,
         rounds: u32,
         /// The description every create of this apply carried.
         marker: String,
@@ -56,23 +51,22 @@ impl ResourceError {
                 "The provider block could not be configured; see the errors reported for it.".into()
             }
             ResourceError::Api { source, .. } => client_error_detail(source),
-            ResourceError::InvalidImportId { .. } => {
+            ResourceError::InvalidImportId => {
                 "Import ids have the form `<app_id>/<connector_id>`, e.g. `terraform import conductorone_integration_twingate.example 2abc.../2def...`.".into()
             }
             ResourceError::ImportNotFound { .. } => {
-                "Check the app id and connector id in C1 (Apps > the app > Connectors).".into()
+                "C1 has no live connector of this integration with that connector id in that app. Check both ids in C1 (Apps > the app > Connectors).".into()
             }
             ResourceError::WrongCatalog { catalog_id, .. } => format!(
                 "Its catalog id is {catalog_id}: import it with the resource type of that integration."
             ),
             ResourceError::CreateOutcomeUnknown {
-                app_id,
                 rounds,
                 marker,
                 source,
                 ..
             } => format!(
-                "{}. Tried {rounds} times; after each try, app {app_id} had no connector from this request. \
+                "{}. Tried {rounds} times; after each try, the app had no connector from this request. \
                  A create still on its way in C1 could land after the last look: such a connector has the description \"{marker}\"; \
                  delete it in C1 should it appear. Run apply again.",
                 client_error_detail(source)
@@ -143,7 +137,6 @@ mod tests {
     fn an_unknown_create_outcome_says_what_is_known_and_names_the_marker() {
         let err = ResourceError::CreateOutcomeUnknown {
             integration: "Twingate",
-            app_id: "app1".into(),
             rounds: 3,
             marker: "Managed by Terraform (create 00000000000000ab)".into(),
             source: Box::new(ClientError::Ambiguous {

@@ -110,7 +110,6 @@ impl<I: Integration> IntegrationResource<I> {
         }
         Err(ResourceError::CreateOutcomeUnknown {
             integration: I::DISPLAY_NAME,
-            app_id,
             rounds: CREATE_ROUNDS,
             marker,
             source: Box::new(last_unknown.expect("at least one round ran")),
@@ -318,7 +317,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
             Ok(_) => {
                 diags.add_warning(diagnostic(
                     format!("{} integration {id} no longer exists in C1", I::DISPLAY_NAME),
-                    format!("It was deleted outside Terraform (app {app_id}). It has been removed from the state; the plan creates it again."),
+                    "It was deleted outside Terraform. It has been removed from the state; the plan creates it again.".into(),
                     AttributePath::root(),
                 ));
                 None
@@ -514,12 +513,10 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 .split_once('/')
                 .map(|(a, c)| (a.trim(), c.trim()))
                 .filter(|(a, c)| !a.is_empty() && !c.is_empty() && !c.contains('/'))
-                .ok_or_else(|| ResourceError::InvalidImportId { given: id.clone() })?;
+                .ok_or(ResourceError::InvalidImportId)?;
             let client = self.client.get()?;
             let not_found = || ResourceError::ImportNotFound {
                 integration: I::DISPLAY_NAME,
-                app_id: app_id.to_string(),
-                id: connector_id.to_string(),
             };
             let connector = client
                 .get(app_id, connector_id)

@@ -97,7 +97,7 @@ fn duplicate_owner_is_rejected() {
             &kv(Kind::Segment, 0),
         ),
         "user_ids",
-        &["u1"],
+        &["lists an owner more than once"],
     );
 }
 
@@ -147,4 +147,54 @@ fn one_invalid_resource_blocks_the_whole_apply() {
         )
     );
     rejected("invalid-mixed", &body, "twingate_domain", &[]);
+}
+
+/// Invalid values that come from variables, sensitive or not: the plan fails with errors located
+/// at the attributes, and nothing Terraform prints contains a value (the provider cannot tell which
+/// values were sensitive, so its diagnostics never quote one).
+#[test]
+fn invalid_values_from_variables_are_never_echoed() {
+    let sim = Sim::start("invalid-no-echo");
+    let creds = sim.mint();
+    let mut tf = Tf::new("invalid-no-echo", &sim, &creds);
+    let values = [
+        // (variable, sensitive, value)
+        ("tg_domain", true, "https://corp-zq7.twingate.example"),
+        ("tg_key", true, " tg-padded-key-Q81 "),
+        ("owner", true, "owner-dup-Q82"),
+        ("torq_id", false, " torq-plain-id-Q83"),
+        ("torq_secret", true, "torq-line\nbreak-Q84"),
+        ("sg_token", false, "sg-tab\tQ85"),
+    ];
+    let mut body = String::new();
+    for (name, sensitive, value) in values {
+        body.push_str(&format!(
+            "variable \"{name}\" {{\n  type      = string\n  sensitive = {sensitive}\n}}\n"
+        ));
+        tf.set_env(&format!("TF_VAR_{name}"), value);
+    }
+    body.push_str(
+        "resource \"conductorone_integration_twingate\" \"t\" {\n  app_id          = \"app1\"\n  user_ids        = [var.owner, \"u1\", var.owner]\n  twingate_domain = var.tg_domain\n  twingate_apikey = var.tg_key\n}\n\
+         resource \"conductorone_integration_torq\" \"q\" {\n  app_id             = \"app1\"\n  torq_client_id     = var.torq_id\n  torq_client_secret = var.torq_secret\n}\n\
+         resource \"conductorone_integration_segment\" \"s\" {\n  app_id               = \"app1\"\n  segment_access_token = var.sg_token\n}\n",
+    );
+    tf.write_main(&config(&body));
+    let out = tf.plan();
+    out.code(1)
+        .contains("`twingate_domain` must be the bare Twingate subdomain")
+        .contains("`twingate_apikey` must not start or end with white space")
+        .contains("`user_ids` lists an owner more than once")
+        .contains("`torq_client_id` must not start or end with white space")
+        .contains("`torq_client_secret` must not contain line breaks or other control characters")
+        .contains(
+            "`segment_access_token` must not contain line breaks or other control characters",
+        );
+    for needle in ["corp-zq7", "Q81", "Q82", "Q83", "Q84", "Q85"] {
+        assert!(
+            !out.all().contains(needle),
+            "the output quotes a value ({needle}):\n{}",
+            out.all()
+        );
+    }
+    assert_eq!(sim.requests().connector_calls(), 0);
 }

@@ -18,8 +18,10 @@ use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::Value as Json;
 
-/// A non-empty value without leading or trailing white space (ids, secrets).
-pub const TRIMMED_PATTERN: &str = r"^\S(.*\S)?$";
+/// A non-empty value without leading or trailing white space and without control characters
+/// (line breaks, tabs, C0 and C1 controls) anywhere (ids, secrets).
+pub const TRIMMED_PATTERN: &str =
+    r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$";
 
 /// One C1 integration: a connector catalog entry and the settings its connectors take.
 pub trait Integration: Send + Sync + 'static {
@@ -37,8 +39,10 @@ pub trait Integration: Send + Sync + 'static {
     /// The C1 connector catalog id this integration creates connectors of.
     const CATALOG_ID: &'static str;
 
-    /// A suggestion for a rejected setting value, in the user's terms (e.g. the bare subdomain
-    /// for a full Twingate host name). `None` when there is nothing better to say than the rule.
+    /// A hint for a rejected setting value, in the user's terms (e.g. that a Twingate domain
+    /// looks like a host name). It must never quote the value or anything taken from it: values
+    /// may come from sensitive variables, and diagnostics end up in CI logs. `None` when there is
+    /// nothing better to say than the rule.
     fn suggest(field: &str, value: &str) -> Option<String> {
         let _ = (field, value);
         None

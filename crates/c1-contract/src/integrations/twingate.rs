@@ -50,7 +50,15 @@ impl Integration for Twingate {
         let host = host.split_once("://").map_or(host, |(_, rest)| rest);
         let host = host.split(['/', ':']).next().unwrap_or_default();
         let label = host.split('.').next().unwrap_or_default();
-        (dns_label::is_dns_label(label) && label != value).then(|| format!("enter \"{label}\""))
+        if !dns_label::is_dns_label(label) || label == value {
+            return None;
+        }
+        Some(if label == value.trim() {
+            "Remove the white space around it.".to_string()
+        } else {
+            "The value looks like a host name or URL: enter only its first label, the subdomain."
+                .to_string()
+        })
     }
 }
 
@@ -59,19 +67,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suggests_the_bare_subdomain_for_hosts_and_urls() {
+    fn hints_at_the_subdomain_without_quoting_the_value() {
         for input in [
-            "acme.twingate.com",
-            "https://acme.twingate.com",
-            "https://acme.twingate.com/api/graphql/",
-            " acme ",
+            "corp-q.twingate.com",
+            "https://corp-q.twingate.com",
+            "https://corp-q.twingate.com/api/graphql/",
         ] {
-            assert_eq!(
-                Twingate::suggest("twingate_domain", input).as_deref(),
-                Some("enter \"acme\""),
-                "{input}"
-            );
+            let hint = Twingate::suggest("twingate_domain", input).expect(input);
+            assert!(hint.contains("first label"), "{hint}");
+            assert!(!hint.contains("corp-q"), "{hint}");
         }
+        assert_eq!(
+            Twingate::suggest("twingate_domain", " corp-q ").as_deref(),
+            Some("Remove the white space around it.")
+        );
         assert_eq!(Twingate::suggest("twingate_domain", "acme"), None);
         assert_eq!(Twingate::suggest("twingate_domain", "-bad-.x"), None);
         assert_eq!(Twingate::suggest("twingate_apikey", "a.b"), None);
