@@ -9,7 +9,13 @@ use std::collections::BTreeMap;
 use schemars::{generate::SchemaSettings, JsonSchema, Schema};
 use serde_json::{Map, Value as Json};
 
-use c1_contract::integrations::{setting_fields, Integration, SettingField, TRIMMED_PATTERN};
+use c1_contract::integrations::{setting_fields, Integration, SettingField};
+use c1_contract::object_id;
+
+/// What a broken id rule is reported as (the schema's `errorMessage` of ids).
+fn id_rule_message() -> String {
+    format!("must be a C1 id ({})", object_id::CHARACTERS)
+}
 
 /// What the user writes in every integration resource block, with the settings flattened in.
 #[derive(JsonSchema)]
@@ -19,16 +25,14 @@ struct IntegrationConfig<S> {
     /// Id of the C1 app the connector belongs to. Changing it replaces the connector.
     #[schemars(
         length(min = 1),
-        pattern(TRIMMED_PATTERN),
-        extend("errorMessage" = "must not start or end with white space")
+        pattern(object_id::PATTERN),
+        extend("errorMessage" = id_rule_message())
     )]
     app_id: String,
 
-    /// C1 user ids of the integration's owners. Unset or `[]`: no explicit owners; C1 makes the user
-    /// the provider authenticates as the owner at create and keeps the current owners on later
-    /// changes (`[]` stays in the state as written).
+    /// C1 user ids of the integration's owners. Unset or `[]`: no explicit owners; C1 makes the user the provider authenticates as the owner at create and keeps the current owners on later changes (`[]` stays in the state as written).
     #[schemars(
-        inner(length(min = 1), pattern(TRIMMED_PATTERN)),
+        inner(length(min = 1), pattern(object_id::PATTERN)),
         extend("uniqueItems" = true)
     )]
     user_ids: Option<Vec<String>>,
@@ -65,6 +69,15 @@ pub fn schema_document<I: Integration>() -> Json {
     let generator = SchemaSettings::draft2020_12().into_generator();
     let mut schema: Schema = generator.into_root_schema_for::<IntegrationConfig<I::Settings>>();
     let obj = schema.ensure_object();
+    // Owners are ids: their entries break the id rule with the same message as `app_id`.
+    if let Some(items) = obj
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("user_ids"))
+        .and_then(|u| u.get_mut("items"))
+        .and_then(Json::as_object_mut)
+    {
+        items.insert("errorMessage".into(), Json::String(id_rule_message()));
+    }
     obj.insert(
         "$id".into(),
         Json::String(format!(
@@ -281,7 +294,12 @@ impl SettingsSchema {
                     })
                     .and_then(Json::as_str)
                     .unwrap_or("must not start or end with white space");
-                (format!("`{shown}` {rule}"), String::new())
+                let fix = match attribute.as_str() {
+                    "app_id" => "Copy the app's id from C1 (Apps > the app: the last part of its address).",
+                    "user_ids" => "List the owners by their C1 user ids (Users > the user: the last part of the address).",
+                    _ => "",
+                };
+                (format!("`{shown}` {rule}"), fix.to_string())
             }
             K::UniqueItems => {
                 let (first, repeat) = first_duplicate(value).unwrap_or_default();
@@ -518,6 +536,28 @@ mod tests {
         assert_eq!(v.len(), 1, "{v:?}");
         assert_eq!((v[0].attribute.as_str(), v[0].index), ("user_ids", Some(1)));
         assert_eq!(v[0].summary, "`user_ids` must not contain null");
+    }
+
+    #[test]
+    fn ids_must_be_c1_ids() {
+        let s = SettingsSchema::new::<Segment>();
+        for bad in ["..", ".", "a/b", "a?b", "a#b", "a%2e", " a", "a b", "-a"] {
+            let v = check(&s, json!({"app_id": bad, "user_ids": ["u1", bad]}));
+            assert_eq!(v.len(), 2, "{bad:?}: {v:?}");
+            assert_eq!(v[0].attribute, "app_id");
+            assert_eq!(
+                v[0].summary,
+                "`app_id` must be a C1 id (letters, digits, `-` and `_`, starting with a letter or digit)"
+            );
+            assert!(v[0].detail.contains("Copy the app's id from C1"), "{v:?}");
+            assert_eq!((v[1].attribute.as_str(), v[1].index), ("user_ids", Some(1)));
+            assert!(
+                v[1].summary.starts_with("`user_ids[1]` must be a C1 id"),
+                "{v:?}"
+            );
+        }
+        let ok = json!({"app_id": "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0", "user_ids": ["demo-user_1"]});
+        assert_eq!(check(&s, ok), vec![]);
     }
 
     #[test]

@@ -52,7 +52,10 @@ impl ResourceError {
             }
             ResourceError::Api { source, .. } => client_error_detail(source),
             ResourceError::InvalidImportId => {
-                "Import ids have the form `<app_id>/<connector_id>`, e.g. `terraform import conductorone_integration_twingate.example 2abc.../2def...`.".into()
+                format!(
+                    "Import ids have the form `<app_id>/<connector_id>`: two C1 ids ({}) joined by one `/`, e.g. `terraform import conductorone_integration_twingate.example 2abc.../2def...`.",
+                    c1_contract::object_id::CHARACTERS
+                )
             }
             ResourceError::ImportNotFound { .. } => {
                 "C1 has no live connector of this integration with that connector id in that app. Check both ids in C1 (Apps > the app > Connectors).".into()

@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use c1_client::{ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated};
 use c1_contract::integrations::Integration;
+use c1_contract::object_id::is_object_id;
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
@@ -511,8 +512,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         let result = async {
             let (app_id, connector_id) = id
                 .split_once('/')
-                .map(|(a, c)| (a.trim(), c.trim()))
-                .filter(|(a, c)| !a.is_empty() && !c.is_empty() && !c.contains('/'))
+                .filter(|(a, c)| is_object_id(a) && is_object_id(c))
                 .ok_or(ResourceError::InvalidImportId)?;
             let client = self.client.get()?;
             let not_found = || ResourceError::ImportNotFound {

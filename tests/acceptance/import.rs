@@ -273,3 +273,51 @@ fn import_unknown_id_fails_clearly() {
     out.code(1).contains("app_id");
     assert_eq!(sim.requests().writes(), 0);
 }
+
+/// Import ids are two C1 ids: `app1/.`, `app1/..` and other path tricks fail as invalid ids
+/// without any call to C1 (they would otherwise reach other endpoints).
+#[test]
+fn import_id_with_path_tricks_makes_no_call() {
+    let sim = Sim::start("import-path-tricks");
+    let creds = sim.mint();
+    let tf = Tf::new("import-path-tricks", &sim, &creds);
+    tf.write_main(&config(&resource_block(
+        Kind::Segment,
+        "s",
+        "app1",
+        None,
+        &[],
+    )));
+    for id in [
+        "app1/..",
+        "app1/.",
+        "../x",
+        "./x",
+        "app1/a/b",
+        "app1/a?b",
+        "app1/%2e%2e",
+        "app1/",
+        "/c1",
+        "app1/c 1",
+    ] {
+        tf.run(&[
+            "import",
+            "-input=false",
+            "-no-color",
+            "conductorone_integration_segment.s",
+            id,
+        ])
+        .code(1)
+        .contains("Invalid import id")
+        .contains("<app_id>/<connector_id>");
+        let log = sim.requests();
+        assert_eq!(log.0.len(), 0, "{id}: {}", log.summary());
+    }
+    // The same through an import block.
+    tf.write_main(&config(&format!(
+        "import {{\n  to = conductorone_integration_segment.s\n  id = \"app1/..\"\n}}\n{}",
+        resource_block(Kind::Segment, "s", "app1", None, &[])
+    )));
+    tf.plan().code(1).contains("Invalid import id");
+    assert_eq!(sim.requests().0.len(), 0, "{}", sim.requests().summary());
+}

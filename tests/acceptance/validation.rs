@@ -198,3 +198,34 @@ fn invalid_values_from_variables_are_never_echoed() {
     }
     assert_eq!(sim.requests().connector_calls(), 0);
 }
+
+/// `app_id` goes into request paths: anything but a C1 id (`..`, `.`, `/`, `?`, `#`, `%`, white
+/// space, control characters) is refused at plan time, naming the attribute, with no API call.
+#[test]
+fn app_id_must_be_a_c1_id() {
+    let bad = [
+        "..", ".", "app1/..", "a/b", "a?b", "a#b", "a%2e", " app1", "app 1", "a\tb", "-app",
+    ];
+    let body: String = bad
+        .iter()
+        .enumerate()
+        .map(|(i, app)| resource_block(Kind::Segment, &format!("s{i}"), app, None, &[]))
+        .collect();
+    let sim = Sim::start("invalid-app-id");
+    let creds = sim.mint();
+    let tf = Tf::new("invalid-app-id", &sim, &creds);
+    tf.write_main(&config(&body));
+    let out = tf.plan();
+    out.code(1);
+    let text = out.all();
+    let id_errors = text
+        .matches("Error: `app_id` must be a C1 id (letters, digits, `-` and `_`")
+        .count();
+    let control_errors = text
+        .matches("Error: `app_id` must not contain line breaks or other control characters")
+        .count();
+    assert_eq!(id_errors + control_errors, bad.len(), "{text}");
+    assert_eq!(sim.requests().0.len(), 0, "{}", sim.requests().summary());
+    tf.apply().code(1);
+    assert_eq!(sim.requests().0.len(), 0, "{}", sim.requests().summary());
+}

@@ -84,7 +84,7 @@ impl ConnectorClient {
             description: req.description.as_deref(),
         })
         .map_err(|e| decode_error(op, &e))?;
-        let url = self.api_url(&["apps", app_id, "connectors", "create"]);
+        let url = self.api_url(op, &["apps", app_id, "connectors", "create"])?;
         self.post_for_connector(op, url, &body, Idempotency::Create)
             .await
     }
@@ -103,7 +103,7 @@ impl ConnectorClient {
             description: req.description.as_deref(),
         })
         .map_err(|e| decode_error(op, &e))?;
-        let url = self.api_url(&["apps", app_id, "connectors"]);
+        let url = self.api_url(op, &["apps", app_id, "connectors"])?;
         self.post_for_connector(op, url, &body, Idempotency::Create)
             .await
     }
@@ -112,7 +112,7 @@ impl ConnectorClient {
     /// set is returned as is.
     pub async fn get(&self, app_id: &str, id: &str) -> Result<Option<Connector>, ClientError> {
         let op = "read connector";
-        let url = self.api_url(&["apps", app_id, "connectors", id]);
+        let url = self.api_url(op, &["apps", app_id, "connectors", id])?;
         match self
             .call_json::<WireViewResponse>(
                 op,
@@ -136,7 +136,7 @@ impl ConnectorClient {
         let mut token: Option<String> = None;
         let mut seen = HashSet::new();
         for _ in 0..MAX_PAGES {
-            let mut url = self.api_url(&["apps", app_id, "connectors"]);
+            let mut url = self.api_url(op, &["apps", app_id, "connectors"])?;
             {
                 let mut q = url.query_pairs_mut();
                 q.append_pair("page_size", PAGE_SIZE);
@@ -191,7 +191,7 @@ impl ConnectorClient {
             "connector": { "id": id, "appId": app_id, "config": settings.to_envelope() },
             "updateMask": "config",
         });
-        let url = self.api_url(&["apps", app_id, "connectors", id]);
+        let url = self.api_url(op, &["apps", app_id, "connectors", id])?;
         self.post_for_connector(op, url, &body, Idempotency::Idempotent)
             .await
     }
@@ -210,7 +210,7 @@ impl ConnectorClient {
             "connector": { "id": id, "appId": app_id, "displayName": display_name, "userIds": user_ids },
             "updateMask": "displayName,userIds",
         });
-        let url = self.api_url(&["apps", app_id, "connectors", id, "delegated"]);
+        let url = self.api_url(op, &["apps", app_id, "connectors", id, "delegated"])?;
         self.post_for_connector(op, url, &body, Idempotency::Idempotent)
             .await
     }
@@ -218,7 +218,7 @@ impl ConnectorClient {
     /// `DELETE /api/v1/apps/{app}/connectors/{id}` with body `{}`. Ok on 404.
     pub async fn delete(&self, app_id: &str, id: &str) -> Result<(), ClientError> {
         let op = "delete connector";
-        let url = self.api_url(&["apps", app_id, "connectors", id]);
+        let url = self.api_url(op, &["apps", app_id, "connectors", id])?;
         let body = json!({});
         let deleted = self
             .call(
@@ -238,11 +238,15 @@ impl ConnectorClient {
 
     // ---- internals ------------------------------------------------------------------------
 
-    fn api_url(&self, segments: &[&str]) -> Url {
+    /// The URL of `/api/v1/<segments>`; ids that would address another path are refused.
+    fn api_url(&self, op: &str, segments: &[&str]) -> Result<Url, ClientError> {
         endpoint(
             &self.inner.base_url,
             ["api", "v1"].into_iter().chain(segments.iter().copied()),
         )
+        .map_err(|_| ClientError::UnsafePathSegment {
+            operation: op.to_string(),
+        })
     }
 
     /// POSTs `body` and reads the connector out of the `connectorView` answer.

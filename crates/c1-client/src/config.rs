@@ -109,9 +109,22 @@ pub fn check_base_url(url: &Url) -> Result<(), BaseUrlError> {
     Ok(())
 }
 
+/// A request path would hold a segment that is empty, `.` or `..`: such a path addresses
+/// another endpoint (`apps/app1/connectors/..` is the app), so no URL is built from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UnsafePathSegment;
+
 /// The URL of the path made of `segments` under `base_url` (keeping any path it has); each
-/// segment is percent-encoded, empty ones are skipped.
-pub(crate) fn endpoint<'a>(base_url: &Url, segments: impl IntoIterator<Item = &'a str>) -> Url {
+/// segment is percent-encoded (`/`, `?`, `#`, `%` and white space cannot escape it). A segment
+/// that is empty, `.` or `..` is refused.
+pub(crate) fn endpoint<'a>(
+    base_url: &Url,
+    segments: impl IntoIterator<Item = &'a str>,
+) -> Result<Url, UnsafePathSegment> {
+    let segments: Vec<&str> = segments.into_iter().collect();
+    if segments.iter().any(|s| matches!(*s, "" | "." | "..")) {
+        return Err(UnsafePathSegment);
+    }
     let mut url = base_url.clone();
     url.set_query(None);
     url.set_fragment(None);
@@ -122,9 +135,9 @@ pub(crate) fn endpoint<'a>(base_url: &Url, segments: impl IntoIterator<Item = &'
     if let Ok(mut path) = url.path_segments_mut() {
         path.clear();
         path.extend(prefix.iter().map(String::as_str));
-        path.extend(segments.into_iter().filter(|s| !s.is_empty()));
+        path.extend(segments);
     }
-    url
+    Ok(url)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -172,14 +185,36 @@ mod tests {
     fn endpoints_keep_the_base_path_and_encode_segments() {
         let base = Url::parse("https://c1.example/prefix/?q=1").unwrap();
         assert_eq!(
-            endpoint(&base, ["api", "v1", "apps", "app 1", "c/1"]).as_str(),
-            "https://c1.example/prefix/api/v1/apps/app%201/c%2F1"
+            endpoint(&base, ["api", "v1", "apps", "app 1", "c/1", "a?b#c%2e"])
+                .unwrap()
+                .as_str(),
+            "https://c1.example/prefix/api/v1/apps/app%201/c%2F1/a%3Fb%23c%252e"
         );
         let root = Url::parse("http://127.0.0.1:8080/").unwrap();
         assert_eq!(
-            endpoint(&root, "/auth/v1/token".split('/')).as_str(),
+            endpoint(&root, "auth/v1/token".split('/'))
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:8080/auth/v1/token"
         );
+    }
+
+    #[test]
+    fn endpoints_refuse_segments_that_address_another_path() {
+        let root = Url::parse("https://c1.example/").unwrap();
+        for bad in ["", ".", ".."] {
+            assert_eq!(
+                endpoint(&root, ["api", "v1", "apps", "app1", "connectors", bad]),
+                Err(UnsafePathSegment),
+                "{bad:?}"
+            );
+            assert_eq!(
+                endpoint(&root, ["api", "v1", "apps", bad, "connectors"]),
+                Err(UnsafePathSegment),
+                "{bad:?}"
+            );
+        }
+        assert!(endpoint(&root, ["api", "v1", "apps", "...", "x.y"]).is_ok());
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub enum ClientError {
     /// The configured access token cannot travel in an HTTP header.
     #[error("the access token contains characters not allowed in an HTTP header")]
     AccessTokenNotHeaderSafe,
+    /// An id would make a request path address another endpoint (empty, `.` or `..`); nothing
+    /// was sent.
+    #[error("{operation}: refused to send a request whose path holds an empty, `.` or `..` id (it would address another endpoint)")]
+    UnsafePathSegment { operation: String },
     /// The HTTP client could not be set up (e.g. TLS roots).
     #[error("could not set up the HTTP client: {0}")]
     Setup(String),

@@ -82,7 +82,13 @@ impl TokenSource {
                 Ok(TokenSource::ClientCredentials(Box::new(Exchange {
                     client_id,
                     key,
-                    token_url: endpoint(base_url, token_endpoint::PATH.split('/')),
+                    token_url: endpoint(
+                        base_url,
+                        token_endpoint::PATH.trim_start_matches('/').split('/'),
+                    )
+                    .map_err(|_| ClientError::UnsafePathSegment {
+                        operation: OPERATION.to_string(),
+                    })?,
                     audience: audience_for(base_url),
                     cache: Mutex::default(),
                 })))

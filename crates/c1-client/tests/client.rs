@@ -534,6 +534,37 @@ async fn not_found_and_deleted() {
     );
 }
 
+/// An id that is empty, `.` or `..` would address another endpoint (`apps/app1/connectors/..`
+/// is the app): every operation refuses it before anything is sent, the token included.
+#[tokio::test]
+async fn ids_that_address_another_path_are_refused_before_sending() {
+    let h = start(|_| {}).await;
+    let c = &h.client;
+    let unsafe_path = |r: Result<(), ClientError>| {
+        assert!(
+            matches!(r, Err(ClientError::UnsafePathSegment { .. })),
+            "{r:?}"
+        )
+    };
+    let req = CreateDelegated {
+        catalog_id: Twingate::CATALOG_ID.into(),
+        display_name: "Twingate".into(),
+        user_ids: None,
+        description: None,
+    };
+    for bad in ["", ".", ".."] {
+        unsafe_path(c.get("app1", bad).await.map(drop));
+        unsafe_path(c.get(bad, "c1").await.map(drop));
+        unsafe_path(c.list(bad).await.map(drop));
+        unsafe_path(c.delete("app1", bad).await);
+        unsafe_path(c.update_config("app1", bad, &settings()).await.map(drop));
+        unsafe_path(c.update_owners(bad, "c1", "Twingate", &[]).await.map(drop));
+        unsafe_path(c.create_delegated(bad, &req).await.map(drop));
+    }
+    assert_eq!(h.fake.seen.lock().unwrap().len(), 0);
+    assert_eq!(h.fake.token_requests.load(Ordering::SeqCst), 0);
+}
+
 #[tokio::test]
 async fn list_follows_pages() {
     let h = start(|_| {}).await;
