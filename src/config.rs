@@ -7,7 +7,7 @@ use std::fmt;
 use c1_client::{
     check_base_url, BaseUrlError, ClientConfig, Credentials, RetryPolicy, SecretString, SigningKey,
 };
-use c1_contract::client_secret;
+use c1_contract::{client_secret, dns_label};
 use url::Url;
 
 use crate::provider::{PROVIDER_NAME, PROVIDER_VERSION};
@@ -25,14 +25,14 @@ pub struct ConfigAttribute {
 pub const SERVER_URL: ConfigAttribute = ConfigAttribute {
     name: "server_url",
     env: "CONDUCTORONE_SERVER_URL",
-    description: "URL of the C1 tenant, e.g. `https://acme.conductor.one`. Derived from `tenant_domain` or `client_id` when not set. `http://` is accepted for loopback hosts only.",
+    description: "URL of the C1 tenant, e.g. `https://acme.conductor.one`: scheme, host and port only (C1 serves the API at the tenant's root; a path, query, fragment or user information is refused). Derived from `tenant_domain` or `client_id` when not set. `http://` is accepted for loopback hosts only.",
     sensitive: false,
 };
 
 pub const TENANT_DOMAIN: ConfigAttribute = ConfigAttribute {
     name: "tenant_domain",
     env: "CONDUCTORONE_TENANT_DOMAIN",
-    description: "The tenant, e.g. `acme` for `acme.conductor.one`.",
+    description: "The tenant's name, e.g. `acme` for `acme.conductor.one`, or its host name; not a URL (use `server_url` for that).",
     sensitive: false,
 };
 
@@ -94,14 +94,30 @@ impl fmt::Debug for ProviderAttributes {
     }
 }
 
-/// A provider configuration problem, phrased for the Terraform user. Never contains a secret.
+/// Where a provider setting came from: its attribute in the provider block, or an environment
+/// variable. Messages name it, so a problem in the environment is not blamed on the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Attribute(&'static ConfigAttribute),
+    Env(&'static str),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Attribute(attribute) => write!(f, "`{}`", attribute.name),
+            Source::Env(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A provider configuration problem, phrased for the Terraform user. Never contains a configured
+/// value (any of them may come from a sensitive variable): it names where the value came from,
+/// the rule and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("invalid `{}` (or {}): {message}", attribute.name, attribute.env)]
-    InvalidAttribute {
-        attribute: &'static ConfigAttribute,
-        message: String,
-    },
+    #[error("invalid {from}: {message}")]
+    Invalid { from: Source, message: String },
     #[error(
         "missing C1 credentials: set `{}` and `{}` in the provider block (or {} and {}), or a \
          bearer token in {ENV_ACCESS_TOKEN}; missing: {missing}",
@@ -117,12 +133,57 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// The attribute the problem is about, if it is about one.
+    /// The provider-block attribute the problem is about, if it is about one (a problem with an
+    /// environment variable is about no attribute).
     pub fn attribute(&self) -> Option<&'static str> {
         match self {
-            ConfigError::InvalidAttribute { attribute, .. } => Some(attribute.name),
+            ConfigError::Invalid {
+                from: Source::Attribute(attribute),
+                ..
+            } => Some(attribute.name),
             _ => None,
         }
+    }
+}
+
+/// A setting's value and where it came from.
+type Setting = (String, Source);
+
+/// Reads one setting. An empty value counts as unset (CI systems set variables to "" for missing
+/// secrets); a blank one (white space only) or one with control characters is an error naming
+/// its source; white space around a value is dropped (a token read from a file ends in a line
+/// break).
+fn read_setting(value: Option<String>, source: Source) -> Result<Option<Setting>, ConfigError> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let invalid = |message: &str| ConfigError::Invalid {
+        from: source,
+        message: message.to_string(),
+    };
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(
+            "it is blank (white space only): remove it or give it a value",
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(invalid(
+            "it must not contain line breaks or other control characters",
+        ));
+    }
+    Ok(Some((trimmed.to_string(), source)))
+}
+
+/// An attribute's value, else its environment variable's.
+fn attribute_or_env(
+    value: Option<String>,
+    attribute: &'static ConfigAttribute,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Setting>, ConfigError> {
+    match read_setting(value, Source::Attribute(attribute))? {
+        Some(setting) => Ok(Some(setting)),
+        None => read_setting(env(attribute.env), Source::Env(attribute.env)),
     }
 }
 
@@ -134,20 +195,18 @@ pub fn resolve(
     attrs: ProviderAttributes,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ClientConfig, ConfigError> {
-    let value = |attribute: Option<String>, from: &ConfigAttribute| {
-        non_empty(attribute).or_else(|| non_empty(env(from.env)))
-    };
-    let server_url = value(attrs.server_url, &SERVER_URL);
-    let tenant = value(attrs.tenant_domain, &TENANT_DOMAIN);
-    let client_id = value(attrs.client_id, &CLIENT_ID);
-    let client_secret = value(attrs.client_secret, &CLIENT_SECRET);
+    let server_url = attribute_or_env(attrs.server_url, &SERVER_URL, env)?;
+    let tenant = attribute_or_env(attrs.tenant_domain, &TENANT_DOMAIN, env)?;
+    let client_id = attribute_or_env(attrs.client_id, &CLIENT_ID, env)?;
+    let client_secret = attribute_or_env(attrs.client_secret, &CLIENT_SECRET, env)?;
+    let access_token = read_setting(env(ENV_ACCESS_TOKEN), Source::Env(ENV_ACCESS_TOKEN))?;
 
-    let credentials = match (non_empty(env(ENV_ACCESS_TOKEN)), &client_id, client_secret) {
-        (Some(token), _, _) => Credentials::AccessToken(SecretString::new(token)),
+    let credentials = match (access_token, &client_id, client_secret) {
+        (Some((token, _)), _, _) => Credentials::AccessToken(SecretString::new(token)),
         (None, Some(id), Some(secret)) => {
             validate_client_id(id)?;
             Credentials::ClientCredentials {
-                client_id: id.clone(),
+                client_id: id.0.clone(),
                 key: signing_key(&secret)?,
             }
         }
@@ -168,12 +227,15 @@ pub fn resolve(
         }
     };
 
-    let base_url = if let Some(s) = server_url {
-        parse_server(&s, &SERVER_URL)?
-    } else if let Some(t) = tenant {
-        parse_server(&t, &TENANT_DOMAIN)?
-    } else if let Some(host) = client_id.as_deref().and_then(tenant_host_from_client_id) {
-        parse_server(host, &CLIENT_ID)?
+    let base_url = if let Some(url) = server_url {
+        parse_server_url(&url)?
+    } else if let Some(tenant) = tenant {
+        tenant_url(&tenant.0, tenant.1, TENANT_DOMAIN_RULE)?
+    } else if let Some((host, source)) = client_id
+        .as_ref()
+        .and_then(|(id, source)| Some((tenant_host_from_client_id(id)?, *source)))
+    {
+        tenant_url(host, source, CLIENT_ID_TENANT_RULE)?
     } else {
         return Err(ConfigError::MissingServer);
     };
@@ -186,14 +248,10 @@ pub fn resolve(
     })
 }
 
-fn non_empty(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 /// The key in a client secret; the error says what is wrong and what to do, never the secret.
-fn signing_key(secret: &str) -> Result<SigningKey, ConfigError> {
-    SigningKey::from_client_secret(secret).map_err(|why| ConfigError::InvalidAttribute {
-        attribute: &CLIENT_SECRET,
+fn signing_key((secret, source): &Setting) -> Result<SigningKey, ConfigError> {
+    SigningKey::from_client_secret(secret).map_err(|why| ConfigError::Invalid {
+        from: *source,
         message: format!(
             "{why}. Expected the client secret exactly as C1 showed it when the API credential \
              was created (it starts with `{}`); create a new credential in C1 if it was lost",
@@ -202,6 +260,18 @@ fn signing_key(secret: &str) -> Result<SigningKey, ConfigError> {
     })
 }
 
+/// What a client id looks like, for messages.
+const CLIENT_ID_RULE: &str = "a C1 client id looks like `<name>@<tenant>.conductor.one/<suffix>`";
+
+/// What is wrong when the tenant in a client id is not a host name, for messages.
+const CLIENT_ID_TENANT_RULE: &str = "the tenant in it is not a host name: a C1 client id looks \
+     like `<name>@<tenant>.conductor.one/<suffix>`";
+
+/// What `tenant_domain` takes, for messages.
+const TENANT_DOMAIN_RULE: &str = "it takes the tenant's name (`acme`) or its host name \
+     (`acme.conductor.one`), not a URL: set `server_url` (or CONDUCTORONE_SERVER_URL) for a URL \
+     with a scheme or a port";
+
 /// `<name>@<tenant host>/<suffix>` -> the tenant host, if the id has that shape.
 fn tenant_host_from_client_id(client_id: &str) -> Option<&str> {
     let (_, rest) = client_id.split_once('@')?;
@@ -209,7 +279,7 @@ fn tenant_host_from_client_id(client_id: &str) -> Option<&str> {
     (!host.is_empty()).then_some(host)
 }
 
-fn validate_client_id(id: &str) -> Result<(), ConfigError> {
+fn validate_client_id((id, source): &Setting) -> Result<(), ConfigError> {
     let ok = id.split_once('@').is_some_and(|(name, rest)| {
         !name.is_empty()
             && rest
@@ -219,65 +289,95 @@ fn validate_client_id(id: &str) -> Result<(), ConfigError> {
     if ok {
         Ok(())
     } else {
-        Err(ConfigError::InvalidAttribute {
-            attribute: &CLIENT_ID,
+        Err(ConfigError::Invalid {
+            from: *source,
             message: format!(
-                "a C1 client id looks like `<name>@<tenant>.conductor.one/<suffix>`; copy it from \
-                 the API credential in C1 (and check {} and {} are not swapped)",
+                "{CLIENT_ID_RULE}; copy it from the API credential in C1 (and check {} and {} \
+                 are not swapped)",
                 CLIENT_ID.name, CLIENT_SECRET.name
             ),
         })
     }
 }
 
-/// Turns a server URL, host or bare tenant name into the client's base URL:
-/// `acme` -> `https://acme.conductor.one/`; `acme.example.com` -> `https://acme.example.com/`;
+/// The base URL of a tenant given by name (`acme` -> `https://acme.conductor.one/`) or host
+/// name (`acme.example.com` -> `https://acme.example.com/`; `localhost` stays itself). Anything
+/// else (a scheme, port, path, user information, white space) is refused with `rule`.
+fn tenant_url(host: &str, source: Source, rule: &str) -> Result<Url, ConfigError> {
+    let err = || ConfigError::Invalid {
+        from: source,
+        message: rule.to_string(),
+    };
+    let is_host = host.len() <= 253 && host.split('.').all(dns_label::is_dns_label);
+    if !is_host {
+        return Err(err());
+    }
+    let host = if host.contains('.') || host.eq_ignore_ascii_case("localhost") {
+        host.to_string()
+    } else {
+        format!("{host}.conductor.one")
+    };
+    Url::parse(&format!("https://{host}/")).map_err(|_| err())
+}
+
+/// The base URL `server_url` names: a URL of the tenant's root (`https://acme.conductor.one`),
+/// a host (`acme.example.com[:port]`, https assumed) or a tenant name (`acme`). A path, query,
+/// fragment or user information is refused, not dropped: C1 serves the API at the tenant's root.
 /// `http://` only for loopback hosts (the client's rule, [`check_base_url`]).
-fn parse_server(value: &str, attribute: &'static ConfigAttribute) -> Result<Url, ConfigError> {
-    let err = |message: String| ConfigError::InvalidAttribute { attribute, message };
-    let value = value.trim();
+fn parse_server_url((value, source): &Setting) -> Result<Url, ConfigError> {
+    let err = |message: String| ConfigError::Invalid {
+        from: *source,
+        message,
+    };
     let with_scheme = if value.contains("://") {
         value.to_string()
     } else {
-        let host_part = value.split(['/', ':']).next().unwrap_or("");
-        if !host_part.contains('.') && host_part != "localhost" && !value.starts_with('[') {
-            format!("https://{host_part}.conductor.one")
-        } else {
-            format!("https://{value}")
-        }
+        format!("https://{value}")
     };
     let mut url = Url::parse(&with_scheme)
-        .map_err(|e| err(format!("`{value}` is not a valid URL or host name ({e})")))?;
+        .map_err(|e| err(format!("it is not a valid URL or host name ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(err(
+            "it must not contain user information (a user name or password): the credentials \
+             go in `client_id` and `client_secret`"
+                .into(),
+        ));
+    }
+    let parts = [
+        (url.path() != "/" && !url.path().is_empty(), "a path"),
+        (url.query().is_some(), "a query (`?...`)"),
+        (url.fragment().is_some(), "a fragment (`#...`)"),
+    ];
+    if let Some((_, part)) = parts.iter().find(|(present, _)| *present) {
+        return Err(err(format!(
+            "it has {part}, which would be dropped: C1 serves the API at the tenant's root, so \
+             give only the scheme, host and port (e.g. `https://acme.conductor.one`)"
+        )));
+    }
     let host = url
         .host_str()
-        .ok_or_else(|| err(format!("`{value}` has no host")))?
+        .ok_or_else(|| err("it has no host".into()))?
         .to_string();
-    // A host with no dot given with a scheme is still a tenant name.
+    // A host with no dot is a tenant name.
     if !host.contains('.')
-        && host != "localhost"
-        && url
-            .host()
-            .is_some_and(|h| matches!(h, url::Host::Domain(_)))
+        && !host.eq_ignore_ascii_case("localhost")
+        && matches!(url.host(), Some(url::Host::Domain(_)))
     {
         url.set_host(Some(&format!("{host}.conductor.one")))
-            .map_err(|e| err(format!("`{value}`: {e}")))?;
+            .map_err(|e| err(format!("it is not a valid host name ({e})")))?;
     }
     check_base_url(&url).map_err(|reason| {
         err(match reason {
-            BaseUrlError::PlainHttpNotLoopback => format!(
-                "`{value}` uses plain http://, which would send credentials unencrypted; use \
-                 https:// (http:// is accepted only for loopback hosts such as 127.0.0.1, ::1 or \
-                 localhost, e.g. a local simulator)"
-            ),
+            BaseUrlError::PlainHttpNotLoopback => "it uses plain http://, which would send \
+                 credentials unencrypted; use https:// (http:// is accepted only for loopback \
+                 hosts such as 127.0.0.1, ::1 or localhost, e.g. a local simulator)"
+                .to_string(),
             BaseUrlError::UnsupportedScheme(scheme) => {
-                format!("`{value}` has scheme `{scheme}`; use https://")
+                format!("it has scheme `{scheme}`; use https://")
             }
-            BaseUrlError::UserInfo => "the URL must not contain user information".to_string(),
+            BaseUrlError::UserInfo => "it must not contain user information".to_string(),
         })
     })?;
-    url.set_path("/");
-    url.set_query(None);
-    url.set_fragment(None);
     Ok(url)
 }
 
@@ -338,7 +438,7 @@ mod tests {
             (CLIENT_SECRET.env, "garbage-that-would-fail"),
         ]);
         let mut a = attrs(Some(ID), Some(&secret()));
-        a.server_url = Some("https://attr.example.com:8443/some/path".into());
+        a.server_url = Some("https://attr.example.com:8443/".into());
         let cfg = resolve(a.clone(), &env).unwrap();
         assert_eq!(cfg.base_url.as_str(), "https://attr.example.com:8443/");
         assert_eq!(client_id_of(&cfg), Some(ID));
@@ -418,20 +518,21 @@ mod tests {
         );
     }
 
+    fn server_url(v: &str) -> Result<String, ConfigError> {
+        parse_server_url(&(v.to_string(), Source::Attribute(&SERVER_URL))).map(|u| u.to_string())
+    }
+
     #[test]
     fn server_derivation() {
-        let p = |v: &str| parse_server(v, &SERVER_URL).map(|u| u.to_string());
-        assert_eq!(p("acme").unwrap(), "https://acme.conductor.one/");
-        assert_eq!(p("https://acme").unwrap(), "https://acme.conductor.one/");
+        let p = |v: &str| server_url(v).unwrap();
+        assert_eq!(p("acme"), "https://acme.conductor.one/");
+        assert_eq!(p("https://acme"), "https://acme.conductor.one/");
+        assert_eq!(p("acme.conductor.one"), "https://acme.conductor.one/");
         assert_eq!(
-            p("acme.conductor.one").unwrap(),
-            "https://acme.conductor.one/"
-        );
-        assert_eq!(
-            p("https://c1.corp.example:444/x?y#z").unwrap(),
+            p("https://c1.corp.example:444/"),
             "https://c1.corp.example:444/"
         );
-        assert_eq!(p("localhost:8080").unwrap(), "https://localhost:8080/");
+        assert_eq!(p("localhost:8080"), "https://localhost:8080/");
         assert_eq!(tenant_host_from_client_id(ID), Some("acme.conductor.one"));
         assert_eq!(tenant_host_from_client_id("nope"), None);
         let cfg = resolve(
@@ -446,8 +547,132 @@ mod tests {
     }
 
     #[test]
+    fn url_parts_that_would_be_dropped_are_refused() {
+        for (bad, part) in [
+            ("https://acme.conductor.one/x", "a path"),
+            ("https://acme.conductor.one/api/v1/", "a path"),
+            ("acme.conductor.one/x", "a path"),
+            ("https://acme.conductor.one/?t=1", "a query"),
+            ("https://acme.conductor.one?", "a query"),
+            ("https://acme.conductor.one/#f", "a fragment"),
+        ] {
+            let e = server_url(bad).unwrap_err();
+            assert_eq!(e.attribute(), Some("server_url"), "{bad}");
+            let text = e.to_string();
+            assert!(text.contains(part), "{bad}: {text}");
+            assert!(
+                text.contains("C1 serves the API at the tenant's root"),
+                "{text}"
+            );
+        }
+        let e = server_url("https://someone:pw-Q1@acme.conductor.one").unwrap_err();
+        assert!(e.to_string().contains("user information"), "{e}");
+        assert!(!e.to_string().contains("pw-Q1"), "{e}");
+    }
+
+    #[test]
+    fn tenant_domain_is_a_tenant_or_host_name() {
+        let tenant = |v: &str| {
+            resolve(
+                ProviderAttributes {
+                    tenant_domain: Some(v.into()),
+                    ..attrs(Some(ID), Some(&secret()))
+                },
+                &env_of(&[]),
+            )
+        };
+        assert_eq!(
+            tenant("acme.example.com").unwrap().base_url.as_str(),
+            "https://acme.example.com/"
+        );
+        for bad in [
+            "evil.com/x",
+            "https://acme.conductor.one",
+            "acme:8443",
+            "a@evil.com",
+            "ac me",
+            "acme..com",
+            "-acme",
+        ] {
+            let e = tenant(bad).unwrap_err();
+            assert_eq!(e.attribute(), Some("tenant_domain"), "{bad}");
+            assert!(e.to_string().contains("not a URL"), "{bad}: {e}");
+        }
+        // The tenant in a client id follows the same rule.
+        let e = resolve(
+            attrs(Some("tf@evil.com:99/x"), Some(&secret())),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert_eq!(e.attribute(), Some("client_id"));
+    }
+
+    #[test]
+    fn blank_or_control_character_values_name_their_source() {
+        let secret = secret();
+        for (k, v) in [
+            (SERVER_URL.env, "   "),
+            (TENANT_DOMAIN.env, "\t"),
+            (CLIENT_ID.env, " \n "),
+            (ENV_ACCESS_TOKEN, "  "),
+        ] {
+            let e = resolve(ProviderAttributes::default(), &env_of(&[(k, v)])).unwrap_err();
+            assert_eq!(
+                e.attribute(),
+                None,
+                "{k}: an environment variable is no attribute"
+            );
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("invalid {k}: it is blank")),
+                "{text}"
+            );
+        }
+        let e = resolve(
+            attrs(Some(ID), Some(&secret)),
+            &env_of(&[(ENV_ACCESS_TOKEN, "tok-Q2\r\nX-Injected: 1")]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid CONDUCTORONE_ACCESS_TOKEN: it must not contain line breaks or other control characters"
+        );
+        // A malformed secret from the environment is blamed on the variable.
+        let e = resolve(
+            attrs(Some(ID), None),
+            &env_of(&[(CLIENT_SECRET.env, "not-a-secret-Q3")]),
+        )
+        .unwrap_err();
+        assert_eq!(e.attribute(), None);
+        assert!(
+            e.to_string()
+                .starts_with("invalid CONDUCTORONE_CLIENT_SECRET: "),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("Q3"), "{e}");
+        let mut a = attrs(Some(ID), Some(&secret));
+        a.server_url = Some("  ".into());
+        let e = resolve(a, &env_of(&[(SERVER_URL.env, "https://fallback.example")])).unwrap_err();
+        assert_eq!(
+            e.attribute(),
+            Some("server_url"),
+            "a blank attribute does not fall back"
+        );
+        // Empty is unset (CI systems set missing secrets to ""), surrounding white space dropped.
+        let cfg = resolve(
+            attrs(Some(ID), Some(&secret)),
+            &env_of(&[
+                (ENV_ACCESS_TOKEN, ""),
+                (SERVER_URL.env, " https://c1.example\n"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(client_id_of(&cfg), Some(ID));
+        assert_eq!(cfg.base_url.as_str(), "https://c1.example/");
+    }
+
+    #[test]
     fn plain_http_only_for_loopback() {
-        let p = |v: &str| parse_server(v, &SERVER_URL);
         for ok in [
             "http://127.0.0.1:8080",
             "http://127.1.2.3",
@@ -455,7 +680,7 @@ mod tests {
             "http://localhost:1234",
             "http://LOCALHOST",
         ] {
-            assert!(p(ok).is_ok(), "{ok}");
+            assert!(server_url(ok).is_ok(), "{ok}");
         }
         for bad in [
             "http://acme.conductor.one",
@@ -463,27 +688,28 @@ mod tests {
             "http://[::2]",
             "http://localhost.evil.com",
         ] {
-            let e = p(bad).unwrap_err();
+            let e = server_url(bad).unwrap_err();
             assert_eq!(e.attribute(), Some("server_url"));
             let e = e.to_string();
             assert!(
                 e.contains("http://") && e.contains("loopback") && e.contains("unencrypted"),
                 "{bad}: {e}"
             );
-            assert!(
-                e.contains("`server_url` (or CONDUCTORONE_SERVER_URL)"),
-                "{e}"
-            );
+            assert!(e.starts_with("invalid `server_url`: "), "{e}");
+            assert!(!e.contains(bad), "no value quoted: {e}");
         }
-        assert!(p("ftp://x.example")
+        assert!(server_url("ftp://x.example")
             .unwrap_err()
             .to_string()
             .contains("has scheme `ftp`; use https://"));
-        assert!(p("https://user:pw@x.example")
-            .unwrap_err()
-            .to_string()
-            .contains("user information"));
-        let e = parse_server("http://acme.example.com", &TENANT_DOMAIN).unwrap_err();
+        let e = resolve(
+            ProviderAttributes {
+                tenant_domain: Some("http://acme.example.com".into()),
+                ..attrs(Some(ID), Some(&secret()))
+            },
+            &env_of(&[]),
+        )
+        .unwrap_err();
         assert_eq!(e.attribute(), Some("tenant_domain"));
     }
 
@@ -520,7 +746,6 @@ mod tests {
             let text = e.to_string();
             let dbg = format!("{e:?}");
             assert!(text.contains("`client_secret`"), "{text}");
-            assert!(text.contains(CLIENT_SECRET.env), "{text}");
             assert!(text.contains("create a new credential in C1"), "{text}");
             let payload = secret.strip_prefix(prefix).unwrap_or(secret);
             assert!(

@@ -97,7 +97,7 @@ impl Provider for ConductorOneProvider {
                     Attribute {
                         attr_type: AttributeType::String,
                         description: Description::markdown(format!(
-                            "{} Falls back to `{}`.",
+                            "{} Falls back to `{}` (empty counts as unset; blank is an error).",
                             attribute.description, attribute.env
                         )),
                         constraint: AttributeConstraint::Optional,

@@ -81,7 +81,8 @@ fn malformed_secret_names_the_attribute_and_makes_no_call() {
     tf.set_env(CLIENT_SECRET.env, bad);
     tf.write_main(&one_segment());
     let out = tf.plan();
-    out.code(1).contains("client_secret");
+    // It came from the environment: the error names the variable.
+    out.code(1).contains(CLIENT_SECRET.env);
     assert_no_secrets("plan output", &out.all(), &[bad, "NOT-BASE64-AT-ALL"]);
     assert_eq!(sim.requests().0.len(), 0, "{}", sim.requests().summary());
 }

@@ -644,6 +644,21 @@ impl Out {
         self
     }
 
+    /// Like [`Out::contains`], with every run of white space taken as one space on both sides:
+    /// Terraform wraps diagnostics at its own width.
+    #[track_caller]
+    pub fn says(&self, text: &str) -> &Self {
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words(&self.all()).contains(&words(text)),
+            "terraform {}: output does not say {text:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            tail(&self.stdout, 12000),
+            tail(&self.stderr, 12000)
+        );
+        self
+    }
+
     #[track_caller]
     pub fn lacks(&self, needle: &str) -> &Self {
         assert!(

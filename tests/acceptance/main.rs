@@ -18,6 +18,7 @@ mod lifecycle;
 mod logging;
 mod owners;
 mod plugin_connection;
+mod provider_config;
 mod registry;
 mod scale;
 mod state_migration;
