@@ -7,6 +7,7 @@
 mod config;
 #[cfg(test)]
 mod fourth_integration;
+mod guard;
 mod logging;
 mod plugin_nodelay;
 mod provider;
@@ -19,6 +20,7 @@ pub use config::{
     ConfigAttribute, ATTRIBUTES, CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, SERVER_URL,
     TENANT_DOMAIN,
 };
+pub use guard::GuardedProvider;
 pub use logging::init as init_logging;
 pub use plugin_nodelay::install as install_plugin_nodelay;
 pub use provider::{ConductorOneProvider, PROVIDER_NAME, PROVIDER_VERSION};

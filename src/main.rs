@@ -3,7 +3,9 @@
 //! Terraform starts it without arguments and speaks the plugin protocol with it. Run by hand,
 //! `--version` prints the provider's version (the Cargo package version) and exits.
 
-use conductorone_provider::{ConductorOneProvider, PROVIDER_NAME, PROVIDER_VERSION};
+use conductorone_provider::{
+    ConductorOneProvider, GuardedProvider, PROVIDER_NAME, PROVIDER_VERSION,
+};
 
 const BINARY: &str = env!("CARGO_BIN_NAME");
 
@@ -32,7 +34,8 @@ fn main() -> anyhow::Result<()> {
         .build()?
         .block_on(tf_provider::serve(
             PROVIDER_NAME,
-            ConductorOneProvider::new(),
+            // No panic reaches Terraform, no value reaches a decode error: see guard.rs.
+            GuardedProvider::new(ConductorOneProvider::new()),
         ))
 }
 

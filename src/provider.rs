@@ -17,6 +17,7 @@ use crate::config::{
     self, ConfigError, ProviderAttributes, ATTRIBUTES, CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN,
     SERVER_URL, TENANT_DOMAIN,
 };
+use crate::guard::GuardedResource;
 use crate::resource::{client_error_detail, diagnostic, ClientSlot, IntegrationResource};
 
 /// The provider's local name: resources are `conductorone_<name>`.
@@ -166,10 +167,12 @@ impl Provider for ConductorOneProvider {
         }
         impl IntegrationVisitor for Register<'_> {
             fn visit<I: Integration>(&mut self) {
-                self.resources.insert(
-                    format!("integration_{}", I::NAME),
-                    Box::new(self.provider.integration_resource::<I>()),
+                let name = format!("integration_{}", I::NAME);
+                let guarded = GuardedResource::new(
+                    format!("{PROVIDER_NAME}_{name}"),
+                    self.provider.integration_resource::<I>(),
                 );
+                self.resources.insert(name, Box::new(guarded));
             }
         }
         let mut register = Register {

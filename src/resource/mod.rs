@@ -31,4 +31,4 @@ impl ClientSlot {
     }
 }
 #[cfg(test)]
-pub(crate) use state::IntegrationState;
+pub(crate) use state::{IntegrationPrivate, IntegrationState};
