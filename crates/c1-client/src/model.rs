@@ -89,23 +89,26 @@ pub struct Connector {
     pub deleted_at: Option<String>,
 }
 
-/// Normalises an RFC 3339 timestamp to second precision UTC with `Z`. Unparseable values are
-/// kept as they are (C1 is the authority); empty strings become None.
+/// Normalises an RFC 3339 timestamp to second precision UTC with `Z`. Values that do not parse,
+/// or whose UTC form `time` cannot hold (year 9999 at a negative offset), are kept as they are
+/// (C1 is the authority); empty strings become None.
 fn normalize_timestamp(s: &str) -> Option<String> {
     use time::format_description::well_known::Rfc3339;
     let s = s.trim();
     if s.is_empty() {
         return None;
     }
-    match time::OffsetDateTime::parse(s, &Rfc3339) {
-        Ok(t) => {
-            let t = t.to_offset(time::UtcOffset::UTC);
+    let utc = time::OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC));
+    match utc {
+        Some(t) => {
             let t = t.replace_nanosecond(0).unwrap_or(t);
             let fmt =
                 time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
             Some(t.format(&fmt).unwrap_or_else(|_| s.to_string()))
         }
-        Err(_) => Some(s.to_string()),
+        None => Some(s.to_string()),
     }
 }
 
@@ -370,5 +373,187 @@ mod tests {
         })
         .unwrap();
         assert_eq!(b, json!({"catalogId": "cat", "displayName": "Twingate"}));
+    }
+}
+
+/// C1's answers of any shape: decoding never panics, fails only with a typed `Decode` error,
+/// and never quotes what C1 sent (a connector's settings may hold secrets).
+#[cfg(test)]
+mod decoding_any_answer {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn secret() -> impl Strategy<Value = Value> {
+        "SECRET[A-Za-z0-9 \"\\\\\n]{2,30}".prop_map(Value::from)
+    }
+
+    /// Any JSON value; strings are marked SECRET so that a quote of one is seen.
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            secret(),
+            "[A-Za-z]{2000,20000}".prop_map(|s| Value::from(format!("SECRET{s}"))),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map("[a-zA-Z]{1,10}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Timestamps around the edges of what RFC 3339 and `time` can hold.
+    fn timestamp() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::from("9999-12-31T23:59:59-23:59")),
+            Just(Value::from("0000-01-01T00:00:00+23:59")),
+            Just(Value::from("2026-02-30T25:61:61Z")),
+            (0u32..10000, 1u32..13, 1u32..29, -23i32..24).prop_map(|(y, mo, d, off)| {
+                Value::from(format!(
+                    "{y:04}-{mo:02}-{d:02}T12:00:00.123456789{off:+03}:00"
+                ))
+            }),
+            any_value(),
+        ]
+    }
+
+    /// A connector whose fields are right, wrong, missing or of another type.
+    fn connector() -> impl Strategy<Value = Value> {
+        let field = || prop_oneof![3 => secret(), 1 => any_value()];
+        (
+            prop::collection::vec(field(), 6),
+            prop_oneof![
+                prop::collection::vec(secret(), 0..3).prop_map(Value::from),
+                any_value()
+            ],
+            prop_oneof![
+                prop::collection::btree_map(
+                    "[a-z_]{1,10}",
+                    prop_oneof![
+                        secret().prop_map(|s| json!({ "stringValue": s })),
+                        any_value()
+                    ],
+                    0..3
+                )
+                .prop_map(|m| json!({"@type": ENV_CONFIG_TYPE, "configuration": m})),
+                any_value()
+            ],
+            prop::collection::vec(timestamp(), 3),
+            prop_oneof![
+                Just("SYNC_STATUS_DONE"),
+                Just("SYNC_STATUS_FROM_THE_FUTURE")
+            ],
+            prop::collection::vec(any::<bool>(), 10),
+        )
+            .prop_map(|(f, users, config, times, status, keep)| {
+                let all = [
+                    ("id", f[0].clone()),
+                    ("appId", f[1].clone()),
+                    ("catalogId", f[2].clone()),
+                    ("displayName", f[3].clone()),
+                    ("description", f[4].clone()),
+                    ("userIds", users),
+                    ("config", config),
+                    ("createdAt", times[0].clone()),
+                    ("updatedAt", times[1].clone()),
+                    ("deletedAt", times[2].clone()),
+                ];
+                let mut m: Map<String, Value> = all
+                    .into_iter()
+                    .zip(keep)
+                    .filter(|(_, keep)| *keep)
+                    .map(|((k, v), _)| (k.to_string(), v))
+                    .collect();
+                m.insert("status".into(), json!({ "status": status }));
+                m.insert("unknownField".into(), f[5].clone());
+                Value::Object(m)
+            })
+    }
+
+    fn answer() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            connector().prop_map(|c| json!({"connectorView": {"connector": c}})),
+            (prop::collection::vec(connector(), 0..3), any_value()).prop_map(|(cs, token)| {
+                json!({"list": cs.into_iter().map(|c| json!({"connector": c})).collect::<Vec<_>>(),
+                       "nextPageToken": token})
+            }),
+            (any_value(), any_value(), any_value()).prop_map(|(t, ty, exp)| {
+                json!({"access_token": t, "token_type": ty, "expires_in": exp})
+            }),
+            (any_value(), any_value()).prop_map(|(c, m)| json!({"code": c, "message": m})),
+            any_value(),
+        ]
+    }
+
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+
+    /// Decodes `bytes` as `T`; an error is `Decode` and quotes nothing of `source`.
+    fn check<T: DeserializeOwned>(bytes: &[u8], source: &Value) -> Option<T> {
+        match decode::<T>("read connector", bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                assert!(matches!(e, ClientError::Decode { .. }), "{e:?}");
+                let text = format!("{e} {e:?}");
+                assert!(!text.contains("SECRET"), "{text}");
+                let mut leaves = Vec::new();
+                strings(source, &mut leaves);
+                for s in leaves.iter().filter(|s| s.len() > 3) {
+                    assert!(!text.contains(s.as_str()), "{text}");
+                }
+                None
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_answer_decodes_or_fails_typed_without_echo(v in answer(), cut in any::<usize>()) {
+            let full = serde_json::to_vec(&v).unwrap();
+            let cut = cut % (full.len() + 1);
+            for bytes in [&full[..], &full[..cut]] {
+                if let Some(r) = check::<WireViewResponse>(bytes, &v) {
+                    if let Some(c) = r.connector_view.and_then(|c| c.connector) {
+                        let _ = c.into_connector();
+                    }
+                }
+                if let Some(r) = check::<WireListResponse>(bytes, &v) {
+                    for c in r.list.unwrap_or_default().into_iter().filter_map(|c| c.connector) {
+                        let _ = c.into_connector();
+                    }
+                }
+                if let Some(e) = check::<WireError>(bytes, &v) {
+                    let _ = (e.code(), e.text());
+                }
+                let _ = check::<WireToken>(bytes, &v);
+            }
+        }
+
+        #[test]
+        fn any_bytes_decode_without_panic(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
+            let _ = decode::<WireViewResponse>("read connector", &bytes);
+            let _ = decode::<WireListResponse>("list connectors", &bytes);
+            let _ = decode::<WireToken>("get access token", &bytes);
+        }
+    }
+
+    #[test]
+    fn timestamps_out_of_range_after_conversion_are_kept_not_panicked_on() {
+        assert_eq!(
+            normalize_timestamp("9999-12-31T23:59:59-23:59").as_deref(),
+            Some("9999-12-31T23:59:59-23:59")
+        );
     }
 }
