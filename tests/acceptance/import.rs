@@ -243,11 +243,11 @@ fn generate_config_twingate_names_the_secret_to_set() {
     fill_secrets_and_apply(&sim, &tf, Kind::Twingate, &generated);
 }
 
-#[test]
-fn import_unknown_id_fails_clearly() {
-    let sim = Sim::start("import-unknown");
+/// A working directory with one delegated Segment resource `s` in app1, to import into.
+fn segment_to_import(name: &str) -> (Sim, Tf) {
+    let sim = Sim::start(name);
     let creds = sim.mint();
-    let tf = Tf::new("import-unknown", &sim, &creds);
+    let tf = Tf::new(name, &sim, &creds);
     tf.write_main(&config(&resource_block(
         Kind::Segment,
         "s",
@@ -255,22 +255,29 @@ fn import_unknown_id_fails_clearly() {
         None,
         &[],
     )));
-    let out = tf.run(&[
+    (sim, tf)
+}
+
+/// `terraform import conductorone_integration_segment.s <id>`.
+fn import_segment(tf: &Tf, id: &str) -> Out {
+    tf.run(&[
         "import",
         "-input=false",
         "-no-color",
         "conductorone_integration_segment.s",
-        "app1/doesnotexist",
-    ]);
-    out.code(1).contains("doesnotexist");
-    let out = tf.run(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        "conductorone_integration_segment.s",
-        "no-slash-here",
-    ]);
-    out.code(1).contains("app_id");
+        id,
+    ])
+}
+
+#[test]
+fn import_unknown_id_fails_clearly() {
+    let (sim, tf) = segment_to_import("import-unknown");
+    import_segment(&tf, "app1/doesnotexist")
+        .code(1)
+        .contains("doesnotexist");
+    import_segment(&tf, "no-slash-here")
+        .code(1)
+        .contains("app_id");
     assert_eq!(sim.requests().writes(), 0);
 }
 
@@ -278,16 +285,7 @@ fn import_unknown_id_fails_clearly() {
 /// without any call to C1 (they would otherwise reach other endpoints).
 #[test]
 fn import_id_with_path_tricks_makes_no_call() {
-    let sim = Sim::start("import-path-tricks");
-    let creds = sim.mint();
-    let tf = Tf::new("import-path-tricks", &sim, &creds);
-    tf.write_main(&config(&resource_block(
-        Kind::Segment,
-        "s",
-        "app1",
-        None,
-        &[],
-    )));
+    let (sim, tf) = segment_to_import("import-path-tricks");
     for id in [
         "app1/..",
         "app1/.",
@@ -300,16 +298,10 @@ fn import_id_with_path_tricks_makes_no_call() {
         "/c1",
         "app1/c 1",
     ] {
-        tf.run(&[
-            "import",
-            "-input=false",
-            "-no-color",
-            "conductorone_integration_segment.s",
-            id,
-        ])
-        .code(1)
-        .contains("Invalid import id")
-        .contains("<app_id>/<connector_id>");
+        import_segment(&tf, id)
+            .code(1)
+            .contains("Invalid import id")
+            .contains("<app_id>/<connector_id>");
         let log = sim.requests();
         assert_eq!(log.0.len(), 0, "{id}: {}", log.summary());
     }
