@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use url::Url;
 
+use crate::budget::CallBudget;
 use crate::config::{check_base_url, endpoint, ClientConfig};
 use crate::error::ClientError;
 use crate::model::{
@@ -27,9 +28,13 @@ const PAGE_SIZE: &str = "100";
 const MAX_PAGES: usize = 10_000;
 
 /// The client for C1 connectors. Cheap to clone; clones share one token cache.
+///
+/// Each call runs within a time budget: the one given with [`within`](Self::within) (shared by
+/// every call of that clone), else the policy's `default_budget` from the call's start.
 #[derive(Clone)]
 pub struct ConnectorClient {
     inner: Arc<Inner>,
+    budget: Option<CallBudget>,
 }
 
 struct Inner {
@@ -44,6 +49,7 @@ impl fmt::Debug for ConnectorClient {
         f.debug_struct("ConnectorClient")
             .field("base_url", &self.inner.base_url.as_str())
             .field("retry", &self.inner.retry)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
@@ -58,7 +64,7 @@ impl ConnectorClient {
             reason,
         })?;
         let tls = cfg.base_url.scheme() == "https";
-        let sender = Sender::new(&cfg.user_agent, cfg.retry.attempt_timeout, tls)?;
+        let sender = Sender::new(&cfg.user_agent, tls)?;
         let tokens = TokenSource::new(cfg.credentials, &cfg.base_url)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -67,7 +73,18 @@ impl ConnectorClient {
                 sender,
                 tokens,
             }),
+            budget: None,
         })
+    }
+
+    /// A clone whose calls all run within `budget`: every attempt, wait and token request ends
+    /// at its deadline (`GaveUp`, or `BudgetSpent` for a call it leaves no time for) or at once
+    /// when it is stopped (`Interrupted`). Clones still share one token cache.
+    pub fn within(&self, budget: CallBudget) -> ConnectorClient {
+        ConnectorClient {
+            inner: Arc::clone(&self.inner),
+            budget: Some(budget),
+        }
     }
 
     /// `POST /api/v1/apps/{app}/connectors/create` with the settings envelope.
@@ -293,8 +310,11 @@ impl ConnectorClient {
             payload,
             authorization: None,
         };
-        retry::run(&self.inner.retry, &call, |attempt| {
-            self.attempt(op, request, attempt, &renewed)
+        let budget = self.budget.clone().unwrap_or_else(|| {
+            CallBudget::new(self.inner.retry.default_budget, Default::default())
+        });
+        retry::run(&self.inner.retry, &budget, &call, |attempt, timeout| {
+            self.attempt(op, request, attempt, timeout, &budget, &renewed)
         })
         .await
     }
@@ -306,6 +326,8 @@ impl ConnectorClient {
         op: &str,
         request: Request<'_>,
         attempt: u32,
+        timeout: std::time::Duration,
+        budget: &CallBudget,
         renewed: &AtomicBool,
     ) -> Result<Vec<u8>, Failure> {
         let Inner {
@@ -315,14 +337,19 @@ impl ConnectorClient {
             ..
         } = &*self.inner;
         loop {
-            let bearer = tokens.bearer(sender, retry).await.map_err(Failure::Final)?;
+            let bearer = tokens
+                .bearer(sender, retry, budget)
+                .await
+                .map_err(Failure::Final)?;
             let request = Request {
                 authorization: Some(bearer.authorization()),
                 ..request
             };
-            match sender.send_once(request, attempt).await {
+            // The token may have taken part of the budget.
+            let timeout = timeout.min(budget.remaining());
+            match sender.send_once(request, attempt, timeout).await {
                 Outcome::Answered(answer) if answer.status == 401 => {
-                    if !renewed.swap(true, Ordering::SeqCst) && tokens.refused(&bearer).await {
+                    if !renewed.swap(true, Ordering::SeqCst) && tokens.refused(&bearer) {
                         tracing::info!(
                             path = %request.url.path(),
                             attempt,
