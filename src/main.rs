@@ -30,10 +30,11 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(tf_provider::serve(
-            PROVIDER_NAME,
-            ConductorOneProvider::new(),
-        ))
+        .block_on(async {
+            // Ctrl-C reaches the whole process group: stop what is under way, keep serving.
+            conductorone_provider::stop_on_signals(conductorone_provider::stop_signal())?;
+            tf_provider::serve(PROVIDER_NAME, ConductorOneProvider::new()).await
+        })
 }
 
 fn usage() -> String {
