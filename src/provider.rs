@@ -18,6 +18,7 @@ use crate::config::{
     SERVER_URL, TENANT_DOMAIN,
 };
 use crate::resource::{client_error_detail, diagnostic, ClientSlot, IntegrationResource};
+use crate::stop::{self, StopSignal};
 
 /// The provider's local name: resources are `conductorone_<name>`.
 pub const PROVIDER_NAME: &str = "conductorone";
@@ -40,9 +41,19 @@ pub struct ProviderConfig {
 }
 
 /// The ConductorOne provider.
-#[derive(Default)]
 pub struct ConductorOneProvider {
     client: ClientSlot,
+    /// Stops every operation at once: the process's signal (StopProvider, SIGINT, SIGTERM).
+    stop: &'static StopSignal,
+}
+
+impl Default for ConductorOneProvider {
+    fn default() -> Self {
+        Self {
+            client: ClientSlot::default(),
+            stop: stop::process_signal(),
+        }
+    }
 }
 
 impl ConductorOneProvider {
@@ -54,7 +65,7 @@ impl ConductorOneProvider {
     /// The provider serves it as `integration_<I::NAME>` when `I` is one it ships
     /// (`register_all`); tests build it for declarations that are not shipped.
     pub fn integration_resource<I: Integration>(&self) -> IntegrationResource<I> {
-        IntegrationResource::new(self.client.clone())
+        IntegrationResource::new(self.client.clone(), self.stop)
     }
 }
 

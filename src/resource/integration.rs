@@ -8,8 +8,11 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use c1_client::{ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated};
+use c1_client::{
+    CallBudget, ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated,
+};
 use c1_contract::integrations::Integration;
+use rand::Rng as _;
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
@@ -18,8 +21,10 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use super::error::{diagnostic, ResourceError};
 use super::state::{IntegrationPrivate, IntegrationState};
+use super::timeouts::{self, format_duration, Operation, Timeouts};
 use super::ClientSlot;
 use crate::settings_schema::SettingsSchema;
+use crate::stop::StopSignal;
 
 /// The schema version of every integration resource: the official provider's, so its states
 /// load without an upgrade.
@@ -28,31 +33,93 @@ pub const SCHEMA_VERSION: i64 = 0;
 /// A Terraform resource managing one C1 connector of integration `I`.
 pub struct IntegrationResource<I: Integration> {
     client: ClientSlot,
+    /// Stops every call of this resource at once (StopProvider, Ctrl-C).
+    stop: &'static StopSignal,
     settings: SettingsSchema,
     _integration: PhantomData<fn() -> I>,
 }
 
 type Private = Option<IntegrationPrivate>;
 
+/// The C1 client for one Terraform operation: every call it makes runs within that operation's
+/// time budget (the resource's `timeouts`) and stops with the provider.
+struct Bounded {
+    client: ConnectorClient,
+    call: CallBudget,
+    operation: Operation,
+    budget: Duration,
+}
+
 impl<I: Integration> IntegrationResource<I> {
-    pub fn new(client: ClientSlot) -> Self {
+    pub fn new(client: ClientSlot, stop: &'static StopSignal) -> Self {
         Self {
             client,
+            stop,
             settings: SettingsSchema::new::<I>(),
             _integration: PhantomData,
         }
     }
 
-    fn api_error(action: &'static str, source: ClientError) -> ResourceError {
-        ResourceError::Api {
-            action,
-            integration: I::DISPLAY_NAME,
-            source: Box::new(source),
-        }
+    /// The client for `operation`, within the budget `timeouts` gives it.
+    fn bounded(
+        &self,
+        timeouts: &Value<Timeouts>,
+        operation: Operation,
+    ) -> Result<Bounded, ResourceError> {
+        let budget = timeouts::budget(timeouts, operation);
+        let call = CallBudget::new(budget, self.stop.token());
+        Ok(Bounded {
+            client: self.client.get()?.within(call.clone()),
+            call,
+            operation,
+            budget,
+        })
     }
 
-    fn client(&self, diags: &mut Diagnostics) -> Option<ConnectorClient> {
-        self.client.get().map_err(|e| e.report(diags)).ok()
+    /// Like [`bounded`](Self::bounded), reporting a missing configuration.
+    fn bounded_or_report(
+        &self,
+        diags: &mut Diagnostics,
+        timeouts: &Value<Timeouts>,
+        operation: Operation,
+    ) -> Option<Bounded> {
+        self.bounded(timeouts, operation)
+            .map_err(|e| e.report(diags))
+            .ok()
+    }
+
+    /// The resource error for a client error while doing `action` within `bounded`'s budget.
+    fn api_error(
+        &self,
+        bounded: &Bounded,
+        action: &'static str,
+        source: ClientError,
+    ) -> ResourceError {
+        let integration = I::DISPLAY_NAME;
+        if source.is_interrupted() {
+            return ResourceError::Interrupted {
+                action,
+                integration,
+                reason: self.stop.reason().map_or_else(
+                    || "the provider was asked to stop".to_string(),
+                    |r| r.to_string(),
+                ),
+            };
+        }
+        if source.is_out_of_time() {
+            return ResourceError::OutOfTime {
+                action,
+                integration,
+                timeout: bounded.operation.name(),
+                budget: format_duration(bounded.budget),
+                source: Box::new(source),
+            };
+        }
+        ResourceError::Api {
+            action,
+            integration,
+            source: Box::new(source),
+        }
     }
 
     /// Turns a connector C1 answered into the state to store.
@@ -80,41 +147,65 @@ impl<I: Integration> IntegrationResource<I> {
     /// Creates the connector: configured when any setting is set, delegated otherwise.
     ///
     /// When C1 may or may not have acted on a create (a 5xx or a broken connection after the
-    /// request was sent), the app's connectors are looked up by the marker the request carried:
-    /// found, the connector is adopted (and any duplicates deleted); not found, the create is sent
-    /// again, [`CREATE_ROUNDS`] times at most. What is guaranteed: a create that landed before a
-    /// lookup is found by it, so it is neither orphaned nor made twice. A create still on its way
-    /// that lands after the last lookup is not found; the error then names the marker it carries.
+    /// request was sent, an answer that cannot be read, an interrupt while it was under way), the
+    /// app's connectors are looked up by the marker every try of this create carries: found, the
+    /// connector is adopted (and any duplicates deleted); not found, the create is sent again,
+    /// after a capped, jittered wait, for as long as the create budget (`timeouts.create`) lasts.
+    /// A create that may have landed without being found ends as [`CreateFailure::MaybeCreated`]:
+    /// the resource then keeps a placeholder whose destroy removes whatever carries the marker.
     async fn create_connector(
         &self,
-        client: &ConnectorClient,
+        bounded: &Bounded,
         planned: &IntegrationState,
-    ) -> Result<Connector, ResourceError> {
+    ) -> Result<Connector, CreateFailure> {
+        let client = &bounded.client;
         let app_id = planned.app_id.as_ref_option().cloned().unwrap_or_default();
-        let marker = create_marker();
-        let mut last_unknown = None;
-        for round in 0..CREATE_ROUNDS {
-            match self.send_create(client, &app_id, planned, &marker).await {
+        let nonce = rand::random::<u64>();
+        let marker = create_marker(nonce);
+        let mut tries: u32 = 0;
+        let mut may_have_landed = false;
+        let maybe_created = |tries: u32, why: ResourceError| CreateFailure::MaybeCreated {
+            nonce,
+            error: ResourceError::CreateOutcomeUnknown {
+                integration: I::DISPLAY_NAME,
+                app_id: app_id.clone(),
+                tries,
+                marker: marker.clone(),
+                why: why.to_diagnostic().detail.into_owned(),
+            },
+        };
+        loop {
+            tries += 1;
+            let err = match self.send_create(client, &app_id, planned, &marker).await {
                 Ok(connector) => return Ok(connector),
-                Err(err) if err.is_ambiguous() => {
-                    tracing::warn!(round, "create outcome unknown; looking the connector up");
-                    // Give a create still in flight a moment to land before looking.
-                    tokio::time::sleep(Duration::from_millis(250 * (u64::from(round) + 1))).await;
-                    if let Some(found) = self.find_created(client, &app_id, &marker).await? {
-                        return Ok(found);
-                    }
-                    last_unknown = Some(err);
-                }
-                Err(err) => return Err(Self::api_error("create", err)),
+                Err(err) => err,
+            };
+            // A 2xx whose body cannot be read made the connector all the same.
+            let unknown = err.is_ambiguous() || matches!(err, ClientError::Decode { .. });
+            if !unknown {
+                let error = self.api_error(bounded, "create", err);
+                return Err(if may_have_landed {
+                    maybe_created(tries, error)
+                } else {
+                    CreateFailure::NotCreated(error)
+                });
+            }
+            may_have_landed = true;
+            tracing::warn!(tries, "create outcome unknown; looking the connector up");
+            // Give a create still in flight a moment to land before looking.
+            let wait = create_round_wait(tries);
+            if !bounded.call.sleep(wait.min(bounded.call.remaining())).await {
+                return Err(maybe_created(tries, self.api_error(bounded, "create", err)));
+            }
+            match self.find_created(bounded, &app_id, &marker).await {
+                Ok(Some(found)) => return Ok(found),
+                Ok(None) => {}
+                Err(lookup) => return Err(maybe_created(tries, lookup)),
+            }
+            if bounded.call.remaining() < MIN_CREATE_ROUND {
+                return Err(maybe_created(tries, self.api_error(bounded, "create", err)));
             }
         }
-        Err(ResourceError::CreateOutcomeUnknown {
-            integration: I::DISPLAY_NAME,
-            app_id,
-            rounds: CREATE_ROUNDS,
-            marker,
-            source: Box::new(last_unknown.expect("at least one round ran")),
-        })
     }
 
     async fn send_create(
@@ -150,30 +241,93 @@ impl<I: Integration> IntegrationResource<I> {
     /// create that landed late beside a later one), one is kept and the others deleted.
     async fn find_created(
         &self,
-        client: &ConnectorClient,
+        bounded: &Bounded,
         app_id: &str,
         marker: &str,
     ) -> Result<Option<Connector>, ResourceError> {
-        let mut found: Vec<Connector> = client
-            .list(app_id)
-            .await
-            .map_err(|e| Self::api_error("look for the newly created", e))?
-            .into_iter()
-            .filter(|c| c.catalog_id == I::CATALOG_ID && c.description == marker)
-            .collect();
+        let mut found = self
+            .marked(bounded, app_id, marker, "look for the newly created")
+            .await?;
         if found.is_empty() {
             return Ok(None);
         }
         let kept = found.remove(0);
         for extra in found {
             tracing::warn!(connector_id = %extra.id, "deleting a duplicate left by a retried create");
-            client
+            bounded
+                .client
                 .delete(app_id, &extra.id)
                 .await
-                .map_err(|e| Self::api_error("delete a duplicate of", e))?;
+                .map_err(|e| self.api_error(bounded, "delete a duplicate of", e))?;
         }
         tracing::warn!(connector_id = %kept.id, "create outcome was unknown; found the connector it made");
         Ok(Some(kept))
+    }
+
+    /// The app's connectors of this integration whose description is `marker`.
+    async fn marked(
+        &self,
+        bounded: &Bounded,
+        app_id: &str,
+        marker: &str,
+        action: &'static str,
+    ) -> Result<Vec<Connector>, ResourceError> {
+        Ok(bounded
+            .client
+            .list(app_id)
+            .await
+            .map_err(|e| self.api_error(bounded, action, e))?
+            .into_iter()
+            .filter(|c| c.catalog_id == I::CATALOG_ID && c.description == marker)
+            .collect())
+    }
+
+    /// Destroys the placeholder of a create whose outcome stayed unknown: deletes every
+    /// connector of the app that carries its marker (none, one, or several that landed late).
+    async fn sweep_marked(
+        &self,
+        bounded: &Bounded,
+        app_id: &str,
+        marker: &str,
+    ) -> Result<(), ResourceError> {
+        for landed in self
+            .marked(
+                bounded,
+                app_id,
+                marker,
+                "look for connectors left by a create of",
+            )
+            .await?
+        {
+            tracing::warn!(connector_id = %landed.id, "deleting a connector made by a create whose outcome was unknown");
+            bounded
+                .client
+                .delete(app_id, &landed.id)
+                .await
+                .map_err(|e| {
+                    self.api_error(bounded, "delete a connector left by a create of", e)
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The state kept for a create that may have landed: the plan with no C1 values and an id
+    /// that stands for the create ([`placeholder_id`]). Terraform keeps it tainted.
+    fn placeholder(planned: IntegrationState, nonce: u64) -> IntegrationState {
+        let mut state = planned;
+        state.id = Value::Value(placeholder_id(nonce));
+        state.created_at = Value::Null;
+        state.updated_at = Value::Null;
+        state.deleted_at = Value::Null;
+        if !state.user_ids.is_value()
+            || state
+                .user_ids
+                .as_ref_option()
+                .is_some_and(|l| l.iter().any(Value::is_unknown))
+        {
+            state.user_ids = Value::Null;
+        }
+        state
     }
 
     /// The plan for a connector about to be created: what C1 assigns is unknown until then.
@@ -195,8 +349,10 @@ impl<I: Integration> IntegrationResource<I> {
         planned
     }
 
-    /// Judges the configuration against the integration's schema; unknown values are skipped.
+    /// Judges the configuration against the integration's schema (unknown values are skipped)
+    /// and the `timeouts` block's durations.
     fn validate_config(&self, diags: &mut Diagnostics, config: &IntegrationState) {
+        timeouts::validate(&config.timeouts, diags);
         let (instance, unknown) = config.to_validation_instance();
         for v in self.settings.validate(&instance, &unknown) {
             let mut path = AttributePath::new(v.attribute.clone());
@@ -280,6 +436,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
             block: Block {
                 version: SCHEMA_VERSION,
                 attributes,
+                blocks: [(timeouts::BLOCK.to_string(), timeouts::block())].into(),
                 description: Description::markdown(format!(
                     "Connects {name} to ConductorOne: a C1 connector of the {name} catalog entry, attached to an app. \
                      With settings it is created configured; without any, it is created delegated and its owners finish the setup in C1.",
@@ -302,15 +459,19 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let client = match self.client(diags) {
-            Some(c) => c,
-            None => return Some((state, private_state)),
+        let Some(bounded) = self.bounded_or_report(diags, &state.timeouts, Operation::Read) else {
+            return Some((state, private_state));
         };
         let (Some(app_id), Some(id)) = (state.app_id.as_ref_option(), state.id.as_ref_option())
         else {
             return Some((state, private_state));
         };
-        match client.get(app_id, id).await {
+        if marker_of_placeholder(id).is_some() {
+            // A create whose outcome is unknown: kept as it is (tainted), so the next apply
+            // replaces it and its destroy removes whatever the create left.
+            return Some((state, private_state));
+        }
+        match bounded.client.get(app_id, id).await {
             Ok(Some(connector)) if connector.deleted_at.is_none() => {
                 let private = Self::private_from(&connector);
                 Some((self.state_from(state, &connector, true), private))
@@ -324,7 +485,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 None
             }
             Err(err) => {
-                Self::api_error("read", err).report(diags);
+                self.api_error(&bounded, "read", err).report(diags);
                 Some((state, private_state))
             }
         }
@@ -390,15 +551,19 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         _planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let client = self.client(diags)?;
-        match self.create_connector(&client, &planned_state).await {
+        let bounded = self.bounded_or_report(diags, &planned_state.timeouts, Operation::Create)?;
+        match self.create_connector(&bounded, &planned_state).await {
             Ok(connector) => {
                 let private = Self::private_from(&connector);
                 Some((self.state_from(planned_state, &connector, false), private))
             }
-            Err(err) => {
+            Err(CreateFailure::NotCreated(err)) => {
                 err.report(diags);
                 None
+            }
+            Err(CreateFailure::MaybeCreated { nonce, error }) => {
+                error.report(diags);
+                Some((Self::placeholder(planned_state, nonce), None))
             }
         }
     }
@@ -412,7 +577,8 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let client = self.client(diags)?;
+        let bounded = self.bounded_or_report(diags, &planned_state.timeouts, Operation::Update)?;
+        let client = &bounded.client;
         let app_id = prior_state
             .app_id
             .as_ref_option()
@@ -421,8 +587,9 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         let id = prior_state.id.as_ref_option().cloned().unwrap_or_default();
         let fields = self.settings.fields();
         // What C1 holds so far: start from the prior state and move it forward call by call, so
-        // a failure half-way leaves a state that matches C1.
+        // a failure half-way leaves a state that matches C1. The timeouts are Terraform's only.
         let mut state = prior_state.clone();
+        state.timeouts = planned_state.timeouts.clone();
         let mut private = planned_private_state;
 
         if prior_state.settings_differ(&planned_state, fields) {
@@ -436,7 +603,8 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                     private = Self::private_from(&connector);
                 }
                 Err(err) => {
-                    Self::api_error("update the settings of", err).report(diags);
+                    self.api_error(&bounded, "update the settings of", err)
+                        .report(diags);
                     return Some((state, private));
                 }
             }
@@ -462,7 +630,8 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                     private = Self::private_from(&connector);
                 }
                 Err(err) => {
-                    Self::api_error("update the owners of", err).report(diags);
+                    self.api_error(&bounded, "update the owners of", err)
+                        .report(diags);
                     return Some((state, private));
                 }
             }
@@ -477,17 +646,25 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         _planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<()> {
-        let client = self.client(diags)?;
+        let bounded = self.bounded_or_report(diags, &prior_state.timeouts, Operation::Delete)?;
         let (Some(app_id), Some(id)) = (
             prior_state.app_id.as_ref_option(),
             prior_state.id.as_ref_option(),
         ) else {
             return Some(());
         };
-        match client.delete(app_id, id).await {
+        let deleted = match marker_of_placeholder(id) {
+            Some(marker) => self.sweep_marked(&bounded, app_id, &marker).await,
+            None => bounded
+                .client
+                .delete(app_id, id)
+                .await
+                .map_err(|err| self.api_error(&bounded, "delete", err)),
+        };
+        match deleted {
             Ok(()) => Some(()),
             Err(err) => {
-                Self::api_error("delete", err).report(diags);
+                err.report(diags);
                 None
             }
         }
@@ -504,16 +681,17 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 .map(|(a, c)| (a.trim(), c.trim()))
                 .filter(|(a, c)| !a.is_empty() && !c.is_empty() && !c.contains('/'))
                 .ok_or_else(|| ResourceError::InvalidImportId { given: id.clone() })?;
-            let client = self.client.get()?;
+            let bounded = self.bounded(&Value::Null, Operation::Read)?;
             let not_found = || ResourceError::ImportNotFound {
                 integration: I::DISPLAY_NAME,
                 app_id: app_id.to_string(),
                 id: connector_id.to_string(),
             };
-            let connector = client
+            let connector = bounded
+                .client
                 .get(app_id, connector_id)
                 .await
-                .map_err(|e| Self::api_error("import", e))?
+                .map_err(|e| self.api_error(&bounded, "import", e))?
                 .filter(|c| c.deleted_at.is_none())
                 .ok_or_else(not_found)?;
             if connector.catalog_id != I::CATALOG_ID {
@@ -542,15 +720,46 @@ impl<I: Integration> Resource for IntegrationResource<I> {
     }
 }
 
-/// How many times a create whose outcome stays unknown is sent before giving up.
-const CREATE_ROUNDS: u32 = 3;
+/// How a create failed.
+enum CreateFailure {
+    /// Certainly nothing was created.
+    NotCreated(ResourceError),
+    /// A create with the marker of `nonce` may have landed in C1 (or may yet).
+    MaybeCreated { nonce: u64, error: ResourceError },
+}
 
-/// A marker unique to one create, carried in the connector's description.
-fn create_marker() -> String {
-    format!(
-        "Managed by Terraform (create {:016x})",
-        rand::random::<u64>()
-    )
+/// The wait before looking up a create whose outcome is unknown: a moment for a create in flight
+/// to land, plus full jitter under a ceiling that doubles each try (250 ms, 500 ms, ... 10 s).
+fn create_round_wait(tries: u32) -> Duration {
+    let ceiling = Duration::from_millis(250)
+        .saturating_mul(1u32 << tries.saturating_sub(1).min(6))
+        .min(Duration::from_secs(10));
+    Duration::from_millis(250) + ceiling.mul_f64(rand::thread_rng().gen_range(0.0..=1.0))
+}
+
+/// Below this much budget no further create is sent after a lookup found nothing.
+const MIN_CREATE_ROUND: Duration = Duration::from_millis(500);
+
+/// The marker carried in the description of every try of one create.
+fn create_marker(nonce: u64) -> String {
+    format!("Managed by Terraform (create {nonce:016x})")
+}
+
+/// The prefix of the id kept for a create whose outcome is unknown. C1 ids never contain it.
+const PLACEHOLDER_PREFIX: &str = "create-outcome-unknown-";
+
+/// The id that stands for the create of `nonce` until it is replaced.
+fn placeholder_id(nonce: u64) -> String {
+    format!("{PLACEHOLDER_PREFIX}{nonce:016x}")
+}
+
+/// The marker of the create a placeholder id stands for; None for a real connector id.
+fn marker_of_placeholder(id: &str) -> Option<String> {
+    let nonce = id.strip_prefix(PLACEHOLDER_PREFIX)?;
+    let nonce = u64::from_str_radix(nonce, 16)
+        .ok()
+        .filter(|_| nonce.len() == 16)?;
+    Some(create_marker(nonce))
 }
 
 #[cfg(test)]
@@ -559,7 +768,36 @@ mod tests {
 
     #[test]
     fn create_markers_differ() {
-        assert_ne!(create_marker(), create_marker());
-        assert!(create_marker().starts_with("Managed by Terraform"));
+        assert_ne!(create_marker(1), create_marker(2));
+        assert_eq!(
+            create_marker(0xab),
+            "Managed by Terraform (create 00000000000000ab)"
+        );
+    }
+
+    #[test]
+    fn a_placeholder_id_names_its_create_and_no_real_id_is_one() {
+        let id = placeholder_id(0xab);
+        assert_eq!(id, "create-outcome-unknown-00000000000000ab");
+        assert_eq!(marker_of_placeholder(&id), Some(create_marker(0xab)));
+        for real in [
+            "2abcCONNECTOR",
+            "",
+            "create-outcome-unknown-xyz",
+            "create-outcome-unknown-ab",
+        ] {
+            assert_eq!(marker_of_placeholder(real), None, "{real}");
+        }
+    }
+
+    #[test]
+    fn create_round_waits_grow_with_jitter_under_a_cap() {
+        for tries in 1..=20 {
+            let wait = create_round_wait(tries);
+            assert!(wait >= Duration::from_millis(250), "{wait:?}");
+            assert!(wait <= Duration::from_millis(10_250), "{wait:?}");
+        }
+        let spread: std::collections::HashSet<_> = (0..20).map(|_| create_round_wait(5)).collect();
+        assert!(spread.len() > 1, "jittered");
     }
 }

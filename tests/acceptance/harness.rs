@@ -988,6 +988,15 @@ pub fn resource_block(
     s
 }
 
+/// `resource` (a block from [`resource_block`]) with `inner` (e.g. a `timeouts { .. }` block)
+/// added before its closing brace.
+pub fn with_inner(resource: &str, inner: &str) -> String {
+    let body = resource
+        .strip_suffix("}\n")
+        .expect("a block from resource_block");
+    format!("{body}  {inner}\n}}\n")
+}
+
 /// `settings(variant)` without the secret flag.
 pub fn kv(kind: Kind, variant: u8) -> Vec<(&'static str, String)> {
     kind.settings(variant)

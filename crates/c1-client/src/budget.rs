@@ -45,8 +45,8 @@ impl CallBudget {
         self.stop.cancelled().await
     }
 
-    /// Sleeps for `wait`; false when the caller asked to stop meanwhile.
-    pub(crate) async fn sleep(&self, wait: Duration) -> bool {
+    /// Sleeps for `wait`; false (at once) when the caller asks to stop meanwhile.
+    pub async fn sleep(&self, wait: Duration) -> bool {
         tokio::select! {
             biased;
             () = self.stop.cancelled() => false,
