@@ -134,76 +134,151 @@ impl<I: Integration> IntegrationResource<I> {
         state
     }
 
-    fn private_from(connector: &Connector) -> Private {
+    /// The private state for `connector`, keeping a marker still to reconcile.
+    fn private_from(connector: &Connector, unreconciled_marker: Option<String>) -> Private {
         Some(IntegrationPrivate {
             display_name: if connector.display_name.is_empty() {
                 I::DISPLAY_NAME.to_string()
             } else {
                 connector.display_name.clone()
             },
+            unreconciled_marker,
         })
+    }
+
+    /// The marker of a retried create whose other tries are still to be looked for.
+    fn unreconciled(private: &Private) -> Option<String> {
+        private.as_ref().and_then(|p| p.unreconciled_marker.clone())
     }
 
     /// Creates the connector: configured when any setting is set, delegated otherwise.
     ///
     /// When C1 may or may not have acted on a create (a 5xx or a broken connection after the
     /// request was sent, an answer that cannot be read, an interrupt while it was under way), the
-    /// app's connectors are looked up by the marker every try of this create carries: found, the
-    /// connector is adopted (and any duplicates deleted); not found, the create is sent again,
-    /// after a capped, jittered wait, for as long as the create budget (`timeouts.create`) lasts.
-    /// A create that may have landed without being found ends as [`CreateFailure::MaybeCreated`]:
-    /// the resource then keeps a placeholder whose destroy removes whatever carries the marker.
+    /// create is tried again with the same marker in its description, after a capped, jittered
+    /// wait, for as long as the create budget (`timeouts.create`) lasts. After the first unknown
+    /// outcome and then after every second one, the app's connectors are looked up by the
+    /// marker first, and one that landed is adopted (duplicates deleted): a create whose answer
+    /// is always lost is found after its first try, and a pattern of failures that always
+    /// strikes the call after a lookup cannot starve the create. Once a try succeeds after
+    /// unknown outcomes, the other tries that landed are deleted ([`Self::reconcile`]). When
+    /// the budget ends, a last lookup adopts what landed; if nothing did (yet), the create ends
+    /// as [`CreateFailure::MaybeCreated`]: the resource keeps a placeholder whose destroy
+    /// removes whatever carries the marker.
     async fn create_connector(
         &self,
         bounded: &Bounded,
         planned: &IntegrationState,
-    ) -> Result<Connector, CreateFailure> {
+    ) -> Result<Created, CreateFailure> {
         let client = &bounded.client;
         let app_id = planned.app_id.as_ref_option().cloned().unwrap_or_default();
         let nonce = rand::random::<u64>();
         let marker = create_marker(nonce);
+        // Below this much budget no create is sent any more: it is kept for the last lookup.
+        let reserve = (bounded.budget / 4).clamp(MIN_CREATE_ROUND, Duration::from_secs(10));
         let mut tries: u32 = 0;
-        let mut may_have_landed = false;
-        let maybe_created = |tries: u32, why: ResourceError| CreateFailure::MaybeCreated {
-            nonce,
-            error: ResourceError::CreateOutcomeUnknown {
-                integration: I::DISPLAY_NAME,
-                app_id: app_id.clone(),
-                tries,
-                marker: marker.clone(),
-                why: why.to_diagnostic().detail.into_owned(),
-            },
-        };
-        loop {
+        let mut unknown_outcomes: u32 = 0;
+        let last_error = loop {
             tries += 1;
             let err = match self.send_create(client, &app_id, planned, &marker).await {
-                Ok(connector) => return Ok(connector),
+                Ok(connector) if unknown_outcomes == 0 => {
+                    return Ok(Created {
+                        connector,
+                        unreconciled: None,
+                    })
+                }
+                Ok(connector) => return Ok(self.reconcile(bounded, connector, &marker).await),
                 Err(err) => err,
             };
             // A 2xx whose body cannot be read made the connector all the same.
             let unknown = err.is_ambiguous() || matches!(err, ClientError::Decode { .. });
             if !unknown {
                 let error = self.api_error(bounded, "create", err);
-                return Err(if may_have_landed {
-                    maybe_created(tries, error)
-                } else {
-                    CreateFailure::NotCreated(error)
+                if unknown_outcomes == 0 {
+                    return Err(CreateFailure::NotCreated(error));
+                }
+                break error;
+            }
+            unknown_outcomes += 1;
+            let error = self.api_error(bounded, "create", err);
+            // Give a create still in flight a moment to land before looking or trying again.
+            let wait = create_round_wait(tries).min(bounded.call.remaining());
+            if !bounded.call.sleep(wait).await {
+                break error;
+            }
+            if unknown_outcomes % 2 == 1 {
+                tracing::warn!(tries, "create outcome unknown; looking the connector up");
+                match self.find_created(bounded, &app_id, &marker).await {
+                    Ok(Some(found)) => {
+                        return Ok(Created {
+                            connector: found,
+                            unreconciled: None,
+                        })
+                    }
+                    Ok(None) => {}
+                    Err(lookup) => break lookup,
+                }
+            } else {
+                tracing::warn!(tries, "create outcome unknown again; sending it again");
+            }
+            if bounded.call.remaining() < reserve {
+                break error;
+            }
+        };
+        // The budget ran out, the provider was stopped, or a lookup failed: look once more
+        // (unless stopped), then keep a placeholder.
+        if !bounded.call.is_stopped() {
+            if let Ok(Some(found)) = self.find_created(bounded, &app_id, &marker).await {
+                return Ok(Created {
+                    connector: found,
+                    unreconciled: None,
                 });
             }
-            may_have_landed = true;
-            tracing::warn!(tries, "create outcome unknown; looking the connector up");
-            // Give a create still in flight a moment to land before looking.
-            let wait = create_round_wait(tries);
-            if !bounded.call.sleep(wait.min(bounded.call.remaining())).await {
-                return Err(maybe_created(tries, self.api_error(bounded, "create", err)));
+        }
+        Err(CreateFailure::MaybeCreated {
+            nonce,
+            error: ResourceError::CreateOutcomeUnknown {
+                integration: I::DISPLAY_NAME,
+                app_id,
+                tries,
+                marker,
+                why: last_error.to_diagnostic().detail.into_owned(),
+            },
+        })
+    }
+
+    /// After a create succeeded following unknown outcomes: deletes the other connectors that
+    /// carry its marker (earlier tries that landed). Should that fail, the marker is kept in
+    /// private state and the next read or destroy finishes the job.
+    async fn reconcile(&self, bounded: &Bounded, created: Connector, marker: &str) -> Created {
+        let result = async {
+            for landed in self
+                .marked(bounded, &created.app_id, marker, "look for duplicates of")
+                .await?
+                .into_iter()
+                .filter(|c| c.id != created.id)
+            {
+                tracing::warn!(connector_id = %landed.id, "deleting a duplicate left by a retried create");
+                bounded
+                    .client
+                    .delete(&created.app_id, &landed.id)
+                    .await
+                    .map_err(|e| self.api_error(bounded, "delete a duplicate of", e))?;
             }
-            match self.find_created(bounded, &app_id, &marker).await {
-                Ok(Some(found)) => return Ok(found),
-                Ok(None) => {}
-                Err(lookup) => return Err(maybe_created(tries, lookup)),
-            }
-            if bounded.call.remaining() < MIN_CREATE_ROUND {
-                return Err(maybe_created(tries, self.api_error(bounded, "create", err)));
+            Ok::<_, ResourceError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => Created {
+                connector: created,
+                unreconciled: None,
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "could not look for duplicates of a retried create; the next refresh will");
+                Created {
+                    connector: created,
+                    unreconciled: Some(marker.to_string()),
+                }
             }
         }
     }
@@ -473,7 +548,13 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         }
         match bounded.client.get(app_id, id).await {
             Ok(Some(connector)) if connector.deleted_at.is_none() => {
-                let private = Self::private_from(&connector);
+                let mut unreconciled = Self::unreconciled(&private_state);
+                if let Some(marker) = &unreconciled {
+                    // Earlier tries of the create that made it may have landed too.
+                    let reconciled = self.reconcile(&bounded, connector.clone(), marker).await;
+                    unreconciled = reconciled.unreconciled;
+                }
+                let private = Self::private_from(&connector, unreconciled);
                 Some((self.state_from(state, &connector, true), private))
             }
             Ok(_) => {
@@ -553,8 +634,11 @@ impl<I: Integration> Resource for IntegrationResource<I> {
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let bounded = self.bounded_or_report(diags, &planned_state.timeouts, Operation::Create)?;
         match self.create_connector(&bounded, &planned_state).await {
-            Ok(connector) => {
-                let private = Self::private_from(&connector);
+            Ok(Created {
+                connector,
+                unreconciled,
+            }) => {
+                let private = Self::private_from(&connector, unreconciled);
                 Some((self.state_from(planned_state, &connector, false), private))
             }
             Err(CreateFailure::NotCreated(err)) => {
@@ -600,7 +684,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 Ok(connector) => {
                     state.settings = planned_state.settings.clone();
                     state = self.state_from(state, &connector, false);
-                    private = Self::private_from(&connector);
+                    private = Self::private_from(&connector, Self::unreconciled(&private));
                 }
                 Err(err) => {
                     self.api_error(&bounded, "update the settings of", err)
@@ -627,7 +711,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
             {
                 Ok(connector) => {
                     state = self.state_from(state, &connector, false);
-                    private = Self::private_from(&connector);
+                    private = Self::private_from(&connector, Self::unreconciled(&private));
                 }
                 Err(err) => {
                     self.api_error(&bounded, "update the owners of", err)
@@ -643,7 +727,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         &self,
         diags: &mut Diagnostics,
         prior_state: Self::State<'a>,
-        _planned_private_state: Self::PrivateState<'a>,
+        planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<()> {
         let bounded = self.bounded_or_report(diags, &prior_state.timeouts, Operation::Delete)?;
@@ -655,11 +739,14 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         };
         let deleted = match marker_of_placeholder(id) {
             Some(marker) => self.sweep_marked(&bounded, app_id, &marker).await,
-            None => bounded
-                .client
-                .delete(app_id, id)
-                .await
-                .map_err(|err| self.api_error(&bounded, "delete", err)),
+            None => match bounded.client.delete(app_id, id).await {
+                Err(err) => Err(self.api_error(&bounded, "delete", err)),
+                // Other tries of the create that made it may have landed too.
+                Ok(()) => match Self::unreconciled(&planned_private_state) {
+                    Some(marker) => self.sweep_marked(&bounded, app_id, &marker).await,
+                    None => Ok(()),
+                },
+            },
         };
         match deleted {
             Ok(()) => Some(()),
@@ -706,7 +793,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         .await;
         match result {
             Ok(connector) => {
-                let private = Self::private_from(&connector);
+                let private = Self::private_from(&connector, None);
                 Some((
                     self.state_from(IntegrationState::default(), &connector, true),
                     private,
@@ -718,6 +805,13 @@ impl<I: Integration> Resource for IntegrationResource<I> {
             }
         }
     }
+}
+
+/// A connector made by a create.
+struct Created {
+    connector: Connector,
+    /// The marker of earlier tries that may have landed too, when looking for them failed.
+    unreconciled: Option<String>,
 }
 
 /// How a create failed.
@@ -737,7 +831,7 @@ fn create_round_wait(tries: u32) -> Duration {
     Duration::from_millis(250) + ceiling.mul_f64(rand::thread_rng().gen_range(0.0..=1.0))
 }
 
-/// Below this much budget no further create is sent after a lookup found nothing.
+/// The least of the create budget kept for the last lookup (a quarter of it, at most 10 s).
 const MIN_CREATE_ROUND: Duration = Duration::from_millis(500);
 
 /// The marker carried in the description of every try of one create.

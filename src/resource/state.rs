@@ -33,6 +33,11 @@ pub struct IntegrationState {
 pub struct IntegrationPrivate {
     /// The connector's display name in C1, sent back with every owner update.
     pub display_name: String,
+    /// Set when a create succeeded after tries whose outcome was unknown and the lookup for
+    /// those that landed failed: the marker they carry, for the next read or destroy to delete
+    /// them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreconciled_marker: Option<String>,
 }
 
 impl IntegrationState {
