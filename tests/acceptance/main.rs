@@ -14,6 +14,7 @@ mod examples;
 mod faults;
 mod import;
 mod install;
+mod interrupt;
 mod lifecycle;
 mod logging;
 mod plugin_connection;
