@@ -7,6 +7,7 @@ mod release;
 
 mod auth;
 mod combinations;
+mod dead_endpoint;
 mod delegated;
 mod drift;
 mod dropin;
