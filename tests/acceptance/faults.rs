@@ -202,8 +202,8 @@ fn permanent_500_on_update_keeps_the_old_state() {
     tf.plan().code(0).contains("No changes.");
 }
 
-/// C1 creates the connector but the answer is lost (a 503 or a dropped connection after the
-/// create was carried out): the provider finds the connector it made instead of leaving it
+/// C1 creates the connector but the answer is lost (a 503, a 500 or a dropped connection after
+/// the create was carried out): the provider finds the connector it made instead of leaving it
 /// orphaned or creating a second one.
 #[test]
 fn a_create_whose_answer_is_lost_leaves_no_orphan() {
@@ -222,8 +222,13 @@ fn a_create_whose_answer_is_lost_leaves_no_orphan() {
         resource_block(Kind::Segment, "delegated", "app1", Some(&["u1"]), &[]),
     );
     tf.write_main(&config(&body));
-    for (fault, status) in [("fail_5xx_every", 503), ("drop_every", 0)] {
-        let mut f = json!({"method": "POST", "after_handling": true, "fail_status": 503});
+    // A 500 as much as a 503: C1 may fail to answer a create it carried out with any 5xx.
+    for (fault, status) in [
+        ("fail_5xx_every", 503),
+        ("fail_5xx_every", 500),
+        ("drop_every", 0),
+    ] {
+        let mut f = json!({"method": "POST", "after_handling": true, "fail_status": status});
         f[fault] = json!(1);
         // Every create is carried out, and every create's answer is lost.
         f["path_contains"] = json!("/connectors");

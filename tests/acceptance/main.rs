@@ -22,4 +22,5 @@ mod plugin_connection;
 mod registry;
 mod scale;
 mod state_migration;
+mod storms;
 mod validation;
