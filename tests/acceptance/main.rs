@@ -16,6 +16,7 @@ mod faults;
 mod import;
 mod install;
 mod interrupt;
+mod late_create;
 mod lifecycle;
 mod logging;
 mod plugin_connection;
