@@ -24,4 +24,5 @@ mod registry;
 mod scale;
 mod state_migration;
 mod storms;
+mod timeouts;
 mod validation;
