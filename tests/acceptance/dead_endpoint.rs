@@ -55,10 +55,10 @@ fn give_ups(text: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn an_unreachable_endpoint_fails_every_resource_with_one_shared_failure() {
-    let tf = tf_for("dead-endpoint-apply", "http://127.0.0.1:1");
-    tf.write_main(&config(&twenty("timeouts {\n    create = \"3s\"\n  }")));
+/// Applies twenty integrations (each with `inner`) at Terraform's default parallelism; every
+/// one must fail to be created. Returns the output, unwrapped.
+fn apply_twenty_failing(tf: &Tf, inner: &str) -> String {
+    tf.write_main(&config(&twenty(inner)));
     let out = tf.run(&[
         "apply",
         "-auto-approve",
@@ -73,6 +73,13 @@ fn an_unreachable_endpoint_fails_every_resource_with_one_shared_failure() {
         20,
         "{text}"
     );
+    text
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_every_resource_with_one_shared_failure() {
+    let tf = tf_for("dead-endpoint-apply", "http://127.0.0.1:1");
+    let text = apply_twenty_failing(&tf, "timeouts {\n    create = \"3s\"\n  }");
     // One token request cycle for all: the same attempts over the same time, twenty times.
     let failures = give_ups(&text);
     assert_eq!(failures.len(), 20, "{text}");
@@ -163,21 +170,7 @@ fn errors_retrying_cannot_fix_fail_at_once() {
         // The default budgets (create: 10 minutes): were these retried, twenty resources would
         // outlast the harness's 10-minute kill.
         let tf = tf_for(&format!("dead-endpoint-{name}"), &server_url);
-        tf.write_main(&config(&twenty("")));
-        let out = tf.run(&[
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-parallelism=10",
-        ]);
-        out.code(1);
-        let text = squashed(&out);
-        assert_eq!(
-            text.matches("Error: Could not create the").count(),
-            20,
-            "{name}: {text}"
-        );
+        let text = apply_twenty_failing(&tf, "");
         assert_eq!(text.matches(what).count(), 20, "{name}: {text}");
         assert!(
             text.contains("Check `server_url` / `tenant_domain`"),

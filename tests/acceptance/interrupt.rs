@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::faults::ids;
 use crate::harness::*;
 
 /// Six integrations with a 10-minute create budget, against a simulator whose connector calls
@@ -75,16 +76,7 @@ fn an_interrupted_apply_stops_retrying_at_once() {
     // back, the next apply replaces them and C1 ends with exactly the connectors in state.
     sim.clear_faults();
     tf.apply().code(0).contains("Apply complete!");
-    let in_state: std::collections::BTreeSet<String> = tf
-        .resources()
-        .into_iter()
-        .map(|(_, v)| v["id"].as_str().unwrap_or_default().to_string())
-        .collect();
-    let in_sim: std::collections::BTreeSet<String> = sim
-        .connectors()
-        .into_iter()
-        .map(|c| c["id"].as_str().unwrap_or_default().to_string())
-        .collect();
+    let (in_state, in_sim) = ids(&tf, &sim);
     assert_eq!(in_state.len(), 6);
     assert_eq!(in_state, in_sim);
 }
