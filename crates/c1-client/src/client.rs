@@ -42,6 +42,8 @@ struct Inner {
     retry: RetryPolicy,
     sender: Sender,
     tokens: TokenSource,
+    /// A call that gave up without ever connecting: later calls fail at once with it.
+    unreachable: std::sync::Mutex<Option<ClientError>>,
 }
 
 impl fmt::Debug for ConnectorClient {
@@ -72,6 +74,7 @@ impl ConnectorClient {
                 retry: cfg.retry,
                 sender,
                 tokens,
+                unreachable: Default::default(),
             }),
             budget: None,
         })
@@ -288,7 +291,8 @@ impl ConnectorClient {
         decode(op, &body)
     }
 
-    /// One logical call with retries; the body of its 2xx answer.
+    /// One logical call with retries; the body of its 2xx answer. Once a call has found C1
+    /// unreachable for its whole budget, later ones fail at once with `UnreachableEarlier`.
     async fn call(
         &self,
         op: &str,
@@ -313,10 +317,38 @@ impl ConnectorClient {
         let budget = self.budget.clone().unwrap_or_else(|| {
             CallBudget::new(self.inner.retry.default_budget, Default::default())
         });
-        retry::run(&self.inner.retry, &budget, &call, |attempt, timeout| {
+        let unreachable = || {
+            self.inner
+                .unreachable
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        };
+        if let Some(earlier) = unreachable().clone() {
+            return Err(ClientError::UnreachableEarlier {
+                operation: op.to_string(),
+                source: Box::new(earlier),
+            });
+        }
+        let result = retry::run(&self.inner.retry, &budget, &call, |attempt, timeout| {
             self.attempt(op, request, attempt, timeout, &budget, &renewed)
         })
-        .await
+        .await;
+        // (A token request that never connected is remembered by the token source.)
+        if let Err(
+            gave_up @ ClientError::GaveUp {
+                connected: false,
+                operation,
+                ..
+            },
+        ) = &result
+        {
+            if operation != op {
+                return result;
+            }
+            tracing::warn!(error = %gave_up, "C1 was unreachable for a whole call; later calls fail at once");
+            unreachable().get_or_insert_with(|| gave_up.clone());
+        }
+        result
     }
 
     /// One attempt with a bearer token; when C1 refuses the token (401) and it was not renewed

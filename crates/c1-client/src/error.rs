@@ -52,6 +52,9 @@ pub enum ClientError {
         attempts: u32,
         elapsed_secs: f64,
         last: Box<ClientError>,
+        /// False when no attempt even connected (refused, unreachable): the server was not there
+        /// for the whole budget.
+        connected: bool,
     },
     /// The caller asked to stop (its [`CallBudget`](crate::CallBudget) was stopped) before the
     /// call finished. `maybe_applied`: a create had been sent and C1 may have carried it out.
@@ -70,6 +73,13 @@ pub enum ClientError {
     /// its failure is remembered and reported at once instead of trying again.
     #[error("{operation}: the token request already failed: {}", source.without_operation())]
     TokenFailedEarlier {
+        operation: String,
+        source: Box<ClientError>,
+    },
+    /// An earlier call of this client found C1 unreachable for its whole budget (no attempt
+    /// connected): later calls fail at once with that failure instead of each retrying.
+    #[error("{operation}: not sent: C1 was already unreachable for a whole call: {}", source.without_operation())]
+    UnreachableEarlier {
         operation: String,
         source: Box<ClientError>,
     },
@@ -216,6 +226,7 @@ mod tests {
             attempts: 5,
             elapsed_secs: 3.24,
             last: Box::new(api),
+            connected: true,
         };
         assert_eq!(
             gave_up.to_string(),
@@ -227,6 +238,7 @@ mod tests {
             operation: "x".into(),
             attempts: 1,
             elapsed_secs: 0.0,
+            connected: true,
             last: Box::new(ClientError::Decode {
                 operation: "x".into(),
                 message: "m".into(),

@@ -198,11 +198,14 @@ where
     Fut: Future<Output = Result<T, Failure>>,
 {
     let start = Instant::now();
-    let gave_up = |attempts: u32, last: ClientError| ClientError::GaveUp {
+    // Whether any attempt got further than connecting.
+    let mut connected = false;
+    let gave_up = |attempts: u32, last: ClientError, connected: bool| ClientError::GaveUp {
         operation: call.operation.to_string(),
         attempts,
         elapsed_secs: start.elapsed().as_secs_f64(),
         last: Box::new(last),
+        connected,
     };
     let mut number: u32 = 0;
     let mut last_error = None;
@@ -213,7 +216,7 @@ where
         let remaining = budget.remaining();
         if remaining.is_zero() {
             return Err(match last_error {
-                Some(last) => gave_up(number, last),
+                Some(last) => gave_up(number, last, connected),
                 None => ClientError::BudgetSpent {
                     operation: call.operation.to_string(),
                 },
@@ -234,6 +237,7 @@ where
                 retry_after,
             }) => (failure, error, retry_after),
         };
+        connected |= failure != AttemptFailure::Connect;
         match decide(call.idempotency, failure) {
             Decision::Fail => return Err(error),
             Decision::Ambiguous => {
@@ -250,7 +254,7 @@ where
         }
         let wait = retry_after.unwrap_or_else(|| policy.backoff(number));
         if wait >= budget.remaining() {
-            return Err(gave_up(number, error));
+            return Err(gave_up(number, error, connected));
         }
         tracing::warn!(
             path = %call.path,
@@ -475,6 +479,48 @@ mod tests {
         .await;
         assert!(matches!(result, Err(ClientError::BudgetSpent { .. })));
         assert!(made.is_empty());
+    }
+
+    fn refused() -> Failure {
+        Failure::Attempt {
+            failure: AttemptFailure::Connect,
+            retry_after: None,
+            error: ClientError::Transport {
+                operation: "op".into(),
+                url: "http://127.0.0.1:1/x".into(),
+                message: "connection refused".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn giving_up_says_whether_any_attempt_connected() {
+        let policy = RetryPolicy::fast();
+        for (script, connected) in [
+            (
+                vec![(|| Err(refused())) as fn() -> Result<u32, Failure>],
+                false,
+            ),
+            (
+                vec![|| Err(refused()), || Err(status(503, None)), || {
+                    Err(refused())
+                }],
+                true,
+            ),
+        ] {
+            let (result, _) = run_within(
+                &policy,
+                &budget(Duration::from_millis(100)),
+                Idempotency::Idempotent,
+                script,
+            )
+            .await;
+            let err = result.unwrap_err();
+            assert!(
+                matches!(err, ClientError::GaveUp { connected: c, .. } if c == connected),
+                "{err:?}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -607,16 +607,27 @@ async fn create_against_a_closed_port_is_retried_not_ambiguous() {
         settings: settings(),
         description: None,
     };
-    let err = ConnectorClient::new(cfg)
-        .unwrap()
-        .create_configured("app1", &req)
-        .await
-        .unwrap_err();
+    let client = ConnectorClient::new(cfg).unwrap();
+    let err = client.create_configured("app1", &req).await.unwrap_err();
     assert!(!err.is_ambiguous(), "{err:?}");
     assert!(err.is_out_of_time(), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("gave up after"), "{text}");
     assert!(text.contains("could not reach C1"), "{text}");
+    // Unreachable for a whole budget: later calls (with a ready token, no token request to
+    // share) fail at once with that failure instead of each retrying for a budget of its own.
+    let later = client.get("app1", "c1").await.unwrap_err();
+    assert!(
+        matches!(later, ClientError::UnreachableEarlier { .. }),
+        "{later:?}"
+    );
+    assert_eq!(
+        later.to_string(),
+        format!(
+            "read connector: not sent: C1 was already unreachable for a whole call: {}",
+            text.trim_start_matches("create connector: ")
+        )
+    );
 }
 
 #[tokio::test]
