@@ -103,6 +103,30 @@ fn an_unreachable_endpoint_fails_every_resource_with_one_shared_failure() {
     );
 }
 
+/// With a ready token there is no token request to share: the resources that run together each
+/// retry for their budget, and every later one fails at once with "already unreachable". One
+/// wave of budgets (Terraform's parallelism), not one per resource.
+#[test]
+fn with_a_ready_token_an_unreachable_endpoint_costs_one_wave_of_budgets() {
+    let mut tf = tf_for("dead-endpoint-token", "http://127.0.0.1:1");
+    tf.set_env(ENV_ACCESS_TOKEN, "a-ready-token");
+    let text = apply_twenty_failing(&tf, "timeouts {\n    create = \"3s\"\n  }");
+    let mut failures = give_ups(&text);
+    assert_eq!(failures.len(), 20, "{text}");
+    failures.sort();
+    failures.dedup();
+    assert!(
+        failures.len() <= 10,
+        "at most one budget per parallel slot: {failures:?}"
+    );
+    assert!(
+        text.matches("not sent: C1 was already unreachable for a whole call: gave up after")
+            .count()
+            >= 10,
+        "{text}"
+    );
+}
+
 #[test]
 fn a_plan_against_an_unreachable_endpoint_shares_one_failure() {
     let sim = Sim::start("dead-endpoint-plan");
