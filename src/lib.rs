@@ -15,6 +15,7 @@ mod provider;
 mod registry_docs;
 mod resource;
 mod settings_schema;
+mod stop;
 
 pub use config::{
     ConfigAttribute, ATTRIBUTES, CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, SERVER_URL,
@@ -24,3 +25,4 @@ pub use guard::GuardedProvider;
 pub use logging::init as init_logging;
 pub use plugin_nodelay::install as install_plugin_nodelay;
 pub use provider::{ConductorOneProvider, PROVIDER_NAME, PROVIDER_VERSION};
+pub use stop::{process_signal as stop_signal, watch_signals as stop_on_signals};

@@ -5,7 +5,8 @@
 //! key/value pairs. [`init`] installs that format as the global subscriber, with the level taken
 //! from `TF_LOG_PROVIDER` / `TF_LOG`. `tf-provider` would install its own global subscriber when
 //! `PLUGIN_LOG_FILE` is set (which panics after ours), so `init` takes that variable over: it
-//! removes it from the environment and writes a plain-text trace log to that file itself.
+//! removes it from the environment and writes a plain-text trace log to that file itself. The
+//! subscriber also carries the stop layer of `src/stop.rs` (StopProvider detection).
 
 use std::io::Write as _;
 use std::sync::Mutex;
@@ -22,6 +23,8 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::Layer;
+
+use crate::stop::{self, StopProviderLayer};
 
 /// `@module` of our own events.
 pub const MODULE: &str = "provider.terraform-provider-conductorone";
@@ -101,10 +104,15 @@ pub fn init() {
         }
     });
     let stderr_layer = HclogJsonLayer::new(std::io::stderr).with_filter(stderr_filter(level));
+    // Not logging: it watches tf-provider's request spans for StopProvider (src/stop.rs), with a
+    // filter of its own so that it sees them whatever TF_LOG says.
+    let stop_layer =
+        StopProviderLayer::new(stop::process_signal()).with_filter(StopProviderLayer::filter());
     // A second init (e.g. in tests) keeps the first subscriber.
     let _ = tracing_subscriber::registry()
         .with(stderr_layer)
         .with(file_layer)
+        .with(stop_layer)
         .try_init();
 }
 

@@ -32,11 +32,16 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(tf_provider::serve(
-            PROVIDER_NAME,
+        .block_on(async {
+            // Ctrl-C reaches the whole process group: stop what is under way, keep serving.
+            conductorone_provider::stop_on_signals(conductorone_provider::stop_signal())?;
             // No panic reaches Terraform, no value reaches a decode error: see guard.rs.
-            GuardedProvider::new(ConductorOneProvider::new()),
-        ))
+            tf_provider::serve(
+                PROVIDER_NAME,
+                GuardedProvider::new(ConductorOneProvider::new()),
+            )
+            .await
+        })
 }
 
 fn usage() -> String {

@@ -19,6 +19,7 @@ use crate::config::{
 };
 use crate::guard::GuardedResource;
 use crate::resource::{client_error_detail, diagnostic, ClientSlot, IntegrationResource};
+use crate::stop::{self, StopSignal};
 
 /// The provider's local name: resources are `conductorone_<name>`.
 pub const PROVIDER_NAME: &str = "conductorone";
@@ -41,9 +42,19 @@ pub struct ProviderConfig {
 }
 
 /// The ConductorOne provider.
-#[derive(Default)]
 pub struct ConductorOneProvider {
     client: ClientSlot,
+    /// Stops every operation at once: the process's signal (StopProvider, SIGINT, SIGTERM).
+    stop: &'static StopSignal,
+}
+
+impl Default for ConductorOneProvider {
+    fn default() -> Self {
+        Self {
+            client: ClientSlot::default(),
+            stop: stop::process_signal(),
+        }
+    }
 }
 
 impl ConductorOneProvider {
@@ -55,7 +66,7 @@ impl ConductorOneProvider {
     /// The provider serves it as `integration_<I::NAME>` when `I` is one it ships
     /// (`register_all`); tests build it for declarations that are not shipped.
     pub fn integration_resource<I: Integration>(&self) -> IntegrationResource<I> {
-        IntegrationResource::new(self.client.clone())
+        IntegrationResource::new(self.client.clone(), self.stop)
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Block};
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Block, NestedBlock};
 use tf_provider::{Diagnostics, Provider};
 
 use crate::config::{ATTRIBUTES, ENV_ACCESS_TOKEN};
@@ -111,16 +111,35 @@ fn yaml_block(text: &str) -> String {
 
 /// The `## Schema` section: attributes grouped as Required, Optional, Read-Only, each with its
 /// type and what Terraform does with it (optional ones that are computed when unset,
-/// sensitive ones).
+/// sensitive ones); nested blocks are listed with them and described in a section of their own.
 fn schema_section(block: &Block) -> String {
+    let mut out = String::from("## Schema\n");
+    out.push_str(&members_section(block, "###"));
+    let mut blocks: Vec<(&String, &NestedBlock)> = block.blocks.iter().collect();
+    blocks.sort_by_key(|(name, _)| name.as_str());
+    for (name, nested) in blocks {
+        out.push_str(&format!(
+            "\n<a id=\"nestedblock--{name}\"></a>\n### Nested Schema for `{name}`\n\n{}\n{}",
+            nested_block(nested).1.description.content.trim(),
+            members_section(nested_block(nested).1, "Attributes:").trim_end()
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+/// The attributes and nested blocks of `block`, grouped; `heading` is `###` for the resource's
+/// own groups, or a plain label before a nested block's list.
+fn members_section(block: &Block, heading: &str) -> String {
     let mut attributes: Vec<(&String, &Attribute)> = block.attributes.iter().collect();
     attributes.sort_by_key(|(name, _)| name.as_str());
-    let mut out = String::from("## Schema\n");
+    let mut blocks: Vec<(&String, &NestedBlock)> = block.blocks.iter().collect();
+    blocks.sort_by_key(|(name, _)| name.as_str());
+    let mut out = String::new();
     for (group, title) in ["Required", "Optional", "Read-Only"]
         .into_iter()
         .enumerate()
     {
-        let members: Vec<String> = attributes
+        let mut members: Vec<String> = attributes
             .iter()
             .filter(|(_, a)| section(&a.constraint) == group)
             .map(|(name, a)| {
@@ -141,11 +160,42 @@ fn schema_section(block: &Block) -> String {
                 )
             })
             .collect();
+        for (name, nested) in &blocks {
+            let (kind, inner, required) = nested_block(nested);
+            if usize::from(!required) == group {
+                let first = inner
+                    .description
+                    .content
+                    .split(". ")
+                    .next()
+                    .unwrap_or_default();
+                members.push(format!(
+                    "- `{name}` ({kind}) {}. See [below for nested schema](#nestedblock--{name}).",
+                    first.trim_end_matches('.')
+                ));
+            }
+        }
+        members.sort();
         if !members.is_empty() {
-            out.push_str(&format!("\n### {title}\n\n{}\n", members.join("\n")));
+            if heading == "###" {
+                out.push_str(&format!("\n### {title}\n\n{}\n", members.join("\n")));
+            } else {
+                out.push_str(&format!("\n{title}:\n\n{}\n", members.join("\n")));
+            }
         }
     }
-    out.trim_end().to_string()
+    out
+}
+
+/// A nested block's kind as the registry names it, its block, and whether it must be given.
+fn nested_block(nested: &NestedBlock) -> (&'static str, &Block, bool) {
+    match nested {
+        NestedBlock::Single(b) => ("Block", b, true),
+        NestedBlock::Optional(b) | NestedBlock::Group(b) => ("Block, Optional", b, false),
+        NestedBlock::List(b) => ("Block List", b, false),
+        NestedBlock::Set(b) => ("Block Set", b, false),
+        NestedBlock::Map(b) => ("Block Map", b, false),
+    }
 }
 
 /// The section an attribute is listed in: 0 Required, 1 Optional (also the optional ones that
@@ -251,7 +301,23 @@ mod tests {
             assert!(twingate.contains(line), "{line:?} missing:\n{twingate}");
         }
         let sections: Vec<&str> = twingate.lines().filter(|l| l.starts_with("### ")).collect();
-        assert_eq!(sections, ["### Required", "### Optional", "### Read-Only"]);
+        assert_eq!(
+            sections,
+            [
+                "### Required",
+                "### Optional",
+                "### Read-Only",
+                "### Nested Schema for `timeouts`"
+            ]
+        );
+        for line in [
+            "- `timeouts` (Block, Optional) Time budgets of the operations on this resource. See [below for nested schema](#nestedblock--timeouts).",
+            "- `create` (String) Time budget for creating the connector",
+            "default `10m`",
+            "- `read` (String) Time budget for reading the connector (refresh, import), as a Terraform duration",
+        ] {
+            assert!(twingate.contains(line), "{line:?} missing:\n{twingate}");
+        }
         assert!(twingate.contains("terraform import conductorone_integration_twingate.example"));
         assert!(
             twingate.contains("twingate_domain = \"acme\""),

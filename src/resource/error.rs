@@ -1,9 +1,9 @@
 //! Resource-layer errors, and their conversion into Terraform diagnostics.
 
-use c1_client::ClientError;
+use c1_client::{ClientError, EndpointProblem};
 use tf_provider::{AttributePath, Diagnostic, Diagnostics};
 
-use crate::config::{rejected_credentials_hint, ENV_ACCESS_TOKEN};
+use crate::config::{rejected_credentials_hint, ENV_ACCESS_TOKEN, SERVER_URL, TENANT_DOMAIN};
 
 /// Something an integration resource could not do.
 #[derive(Debug, thiserror::Error)]
@@ -32,14 +32,39 @@ pub enum ResourceError {
         catalog_id: String,
     },
 
+    /// The operation's time budget (its `timeouts` value) ran out while retrying.
+    #[error(
+        "Could not {action} the {integration} integration within timeouts.{timeout} ({budget})"
+    )]
+    OutOfTime {
+        action: &'static str,
+        integration: &'static str,
+        /// The `timeouts` attribute that applied (`create`, `read`, ...).
+        timeout: &'static str,
+        /// Its value, in Terraform's duration syntax.
+        budget: String,
+        #[source]
+        source: Box<ClientError>,
+    },
+
+    /// Terraform asked the provider to stop (or it got SIGINT/SIGTERM) while this ran.
+    #[error("Could not {action} the {integration} integration: interrupted")]
+    Interrupted {
+        action: &'static str,
+        integration: &'static str,
+        /// Why the provider stopped, e.g. "Terraform asked the provider to stop".
+        reason: String,
+    },
+
     #[error("Could not tell whether the {integration} integration was created")]
     CreateOutcomeUnknown {
         integration: &'static str,
-        rounds: u32,
-        /// The description every create of this apply carried.
+        /// How many creates were sent (all with the same marker).
+        tries: u32,
+        /// The description every create of this resource carried.
         marker: String,
-        #[source]
-        source: Box<ClientError>,
+        /// Why the outcome stayed unknown: the last failure's own diagnostic detail.
+        why: String,
     },
 }
 
@@ -63,16 +88,31 @@ impl ResourceError {
             ResourceError::WrongCatalog { catalog_id, .. } => format!(
                 "Its catalog id is {catalog_id}: import it with the resource type of that integration."
             ),
-            ResourceError::CreateOutcomeUnknown {
-                rounds,
-                marker,
+            ResourceError::OutOfTime {
+                timeout,
+                budget,
                 source,
                 ..
             } => format!(
-                "{}. Tried {rounds} times; after each try, the app had no connector from this request. \
-                 A create still on its way in C1 could land after the last look: such a connector has the description \"{marker}\"; \
-                 delete it in C1 should it appear. Run apply again.",
+                "{}. The operation's time budget, timeouts.{timeout} = {budget}, ran out while retrying; \
+                 if C1 needs longer, set a longer one in the resource's `timeouts` block.",
                 client_error_detail(source)
+            ),
+            ResourceError::Interrupted { reason, .. } => format!(
+                "interrupted: {reason} before this finished; what C1 holds so far is kept in the state. \
+                 Run the command again to finish."
+            ),
+            ResourceError::CreateOutcomeUnknown {
+                tries,
+                marker,
+                why,
+                ..
+            } => format!(
+                "{why}\n\nThe create was sent {tries} time{} and C1 may have carried it out; the app had no connector \
+                 from it when last looked up. The resource is kept in the state as tainted, with an id that stands for \
+                 this create: the next apply replaces it, and destroying it deletes every connector in the app whose \
+                 description is \"{marker}\", so a create C1 carries out late is removed, not left behind.",
+                if *tries == 1 { "" } else { "s" }
             ),
         };
         diagnostic(self.to_string(), detail, AttributePath::root())
@@ -87,10 +127,16 @@ impl ResourceError {
 /// What a user reads about a client error: the client's account of what happened in C1 or on
 /// the way there, and which provider settings to check when they are the cause.
 pub fn client_error_detail(err: &ClientError) -> String {
-    match err {
-        ClientError::Unauthenticated { .. } => format!("{err}. {}", rejected_credentials_hint()),
-        ClientError::AccessTokenNotHeaderSafe => format!("invalid {ENV_ACCESS_TOKEN}: {err}"),
-        _ => err.to_string(),
+    if err.is_unauthenticated() {
+        return format!("{err}. {}", rejected_credentials_hint());
+    }
+    match (err, err.endpoint_problem()) {
+        (ClientError::AccessTokenNotHeaderSafe, _) => format!("invalid {ENV_ACCESS_TOKEN}: {err}"),
+        (_, Some(EndpointProblem::UntrustedCertificate)) | (_, None) => err.to_string(),
+        (_, Some(_)) => format!(
+            "{err}. Check `{}` / `{}` (or {} / {})",
+            SERVER_URL.name, TENANT_DOMAIN.name, SERVER_URL.env, TENANT_DOMAIN.env
+        ),
     }
 }
 
@@ -140,16 +186,82 @@ mod tests {
     fn an_unknown_create_outcome_says_what_is_known_and_names_the_marker() {
         let err = ResourceError::CreateOutcomeUnknown {
             integration: "Twingate",
-            rounds: 3,
+            tries: 3,
             marker: "Managed by Terraform (create 00000000000000ab)".into(),
-            source: Box::new(ClientError::Ambiguous {
-                operation: "create connector".into(),
-                message: "HTTP 503 after the request was sent: HTTP 503: unavailable".into(),
-            }),
+            why: "create connector: the request may or may not have been applied by C1".into(),
         };
         let detail = err.to_diagnostic().detail;
-        assert!(detail.contains("Tried 3 times"), "{detail}");
+        assert!(
+            detail.starts_with("create connector: the request may"),
+            "{detail}"
+        );
+        assert!(detail.contains("The create was sent 3 times"), "{detail}");
         assert!(detail.contains("(create 00000000000000ab)"), "{detail}");
+        assert!(detail.contains("tainted"), "{detail}");
         assert!(!detail.contains("nothing was left behind"), "{detail}");
+    }
+
+    #[test]
+    fn endpoint_problems_name_the_settings_to_check() {
+        let not_tls = ClientError::Endpoint {
+            operation: "get access token".into(),
+            url: "https://127.0.0.1:8080/auth/v1/token".into(),
+            problem: EndpointProblem::NotTls,
+            message: "the server at 127.0.0.1:8080 does not speak TLS".into(),
+        };
+        let detail = client_error_detail(&not_tls);
+        assert!(detail.ends_with("Check `server_url` / `tenant_domain` (or CONDUCTORONE_SERVER_URL / CONDUCTORONE_TENANT_DOMAIN)"), "{detail}");
+        let earlier = ClientError::TokenFailedEarlier {
+            operation: "get access token".into(),
+            source: Box::new(not_tls),
+        };
+        assert!(client_error_detail(&earlier).contains("Check `server_url`"));
+        let refused = ClientError::TokenFailedEarlier {
+            operation: "get access token".into(),
+            source: Box::new(ClientError::Unauthenticated {
+                operation: "get access token".into(),
+                message: "invalid_client".into(),
+            }),
+        };
+        assert!(client_error_detail(&refused).contains("Check client_id and client_secret"));
+    }
+
+    #[test]
+    fn out_of_time_and_interrupted_say_what_to_do() {
+        let out = ResourceError::OutOfTime {
+            action: "create",
+            integration: "Twingate",
+            timeout: "create",
+            budget: "30s".into(),
+            source: Box::new(ClientError::BudgetSpent {
+                operation: "create connector".into(),
+            }),
+        };
+        let d = out.to_diagnostic();
+        assert_eq!(
+            d.summary,
+            "Could not create the Twingate integration within timeouts.create (30s)"
+        );
+        assert!(
+            d.detail.contains("timeouts.create = 30s, ran out"),
+            "{}",
+            d.detail
+        );
+        let stopped = ResourceError::Interrupted {
+            action: "read",
+            integration: "Torq",
+            reason: "Terraform asked the provider to stop".into(),
+        };
+        let d = stopped.to_diagnostic();
+        assert_eq!(
+            d.summary,
+            "Could not read the Torq integration: interrupted"
+        );
+        assert!(
+            d.detail
+                .starts_with("interrupted: Terraform asked the provider to stop"),
+            "{}",
+            d.detail
+        );
     }
 }

@@ -8,9 +8,12 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use c1_client::{ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated};
+use c1_client::{
+    CallBudget, ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated,
+};
 use c1_contract::integrations::Integration;
 use c1_contract::object_id::is_object_id;
+use rand::Rng as _;
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
@@ -19,8 +22,10 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use super::error::{diagnostic, ResourceError};
 use super::state::{IntegrationPrivate, IntegrationState};
+use super::timeouts::{self, format_duration, Operation, Timeouts};
 use super::ClientSlot;
 use crate::settings_schema::SettingsSchema;
+use crate::stop::StopSignal;
 
 /// The schema version of every integration resource: the official provider's, so its states
 /// load without an upgrade.
@@ -29,31 +34,93 @@ pub const SCHEMA_VERSION: i64 = 0;
 /// A Terraform resource managing one C1 connector of integration `I`.
 pub struct IntegrationResource<I: Integration> {
     client: ClientSlot,
+    /// Stops every call of this resource at once (StopProvider, Ctrl-C).
+    stop: &'static StopSignal,
     settings: SettingsSchema,
     _integration: PhantomData<fn() -> I>,
 }
 
 type Private = Option<IntegrationPrivate>;
 
+/// The C1 client for one Terraform operation: every call it makes runs within that operation's
+/// time budget (the resource's `timeouts`) and stops with the provider.
+struct Bounded {
+    client: ConnectorClient,
+    call: CallBudget,
+    operation: Operation,
+    budget: Duration,
+}
+
 impl<I: Integration> IntegrationResource<I> {
-    pub fn new(client: ClientSlot) -> Self {
+    pub fn new(client: ClientSlot, stop: &'static StopSignal) -> Self {
         Self {
             client,
+            stop,
             settings: SettingsSchema::new::<I>(),
             _integration: PhantomData,
         }
     }
 
-    fn api_error(action: &'static str, source: ClientError) -> ResourceError {
-        ResourceError::Api {
-            action,
-            integration: I::DISPLAY_NAME,
-            source: Box::new(source),
-        }
+    /// The client for `operation`, within the budget `timeouts` gives it.
+    fn bounded(
+        &self,
+        timeouts: &Value<Timeouts>,
+        operation: Operation,
+    ) -> Result<Bounded, ResourceError> {
+        let budget = timeouts::budget(timeouts, operation);
+        let call = CallBudget::new(budget, self.stop.token());
+        Ok(Bounded {
+            client: self.client.get()?.within(call.clone()),
+            call,
+            operation,
+            budget,
+        })
     }
 
-    fn client(&self, diags: &mut Diagnostics) -> Option<ConnectorClient> {
-        self.client.get().map_err(|e| e.report(diags)).ok()
+    /// Like [`bounded`](Self::bounded), reporting a missing configuration.
+    fn bounded_or_report(
+        &self,
+        diags: &mut Diagnostics,
+        timeouts: &Value<Timeouts>,
+        operation: Operation,
+    ) -> Option<Bounded> {
+        self.bounded(timeouts, operation)
+            .map_err(|e| e.report(diags))
+            .ok()
+    }
+
+    /// The resource error for a client error while doing `action` within `bounded`'s budget.
+    fn api_error(
+        &self,
+        bounded: &Bounded,
+        action: &'static str,
+        source: ClientError,
+    ) -> ResourceError {
+        let integration = I::DISPLAY_NAME;
+        if source.is_interrupted() {
+            return ResourceError::Interrupted {
+                action,
+                integration,
+                reason: self.stop.reason().map_or_else(
+                    || "the provider was asked to stop".to_string(),
+                    |r| r.to_string(),
+                ),
+            };
+        }
+        if source.is_out_of_time() {
+            return ResourceError::OutOfTime {
+                action,
+                integration,
+                timeout: bounded.operation.name(),
+                budget: format_duration(bounded.budget),
+                source: Box::new(source),
+            };
+        }
+        ResourceError::Api {
+            action,
+            integration,
+            source: Box::new(source),
+        }
     }
 
     /// Turns a connector C1 answered into the state to store.
@@ -68,53 +135,152 @@ impl<I: Integration> IntegrationResource<I> {
         state
     }
 
-    fn private_from(connector: &Connector) -> Private {
+    /// The private state for `connector`, keeping a marker still to reconcile.
+    fn private_from(connector: &Connector, unreconciled_marker: Option<String>) -> Private {
         Some(IntegrationPrivate {
             display_name: if connector.display_name.is_empty() {
                 I::DISPLAY_NAME.to_string()
             } else {
                 connector.display_name.clone()
             },
+            unreconciled_marker,
         })
+    }
+
+    /// The marker of a retried create whose other tries are still to be looked for.
+    fn unreconciled(private: &Private) -> Option<String> {
+        private.as_ref().and_then(|p| p.unreconciled_marker.clone())
     }
 
     /// Creates the connector: configured when any setting is set, delegated otherwise.
     ///
     /// When C1 may or may not have acted on a create (a 5xx or a broken connection after the
-    /// request was sent), the app's connectors are looked up by the marker the request carried:
-    /// found, the connector is adopted (and any duplicates deleted); not found, the create is sent
-    /// again, [`CREATE_ROUNDS`] times at most. What is guaranteed: a create that landed before a
-    /// lookup is found by it, so it is neither orphaned nor made twice. A create still on its way
-    /// that lands after the last lookup is not found; the error then names the marker it carries.
+    /// request was sent, an answer that cannot be read, an interrupt while it was under way), the
+    /// create is tried again with the same marker in its description, after a capped, jittered
+    /// wait, for as long as the create budget (`timeouts.create`) lasts. After the first unknown
+    /// outcome and then after every second one, the app's connectors are looked up by the
+    /// marker first, and one that landed is adopted (duplicates deleted): a create whose answer
+    /// is always lost is found after its first try, and a pattern of failures that always
+    /// strikes the call after a lookup cannot starve the create. Once a try succeeds after
+    /// unknown outcomes, the other tries that landed are deleted ([`Self::reconcile`]). When
+    /// the budget ends, a last lookup adopts what landed; if nothing did (yet), the create ends
+    /// as [`CreateFailure::MaybeCreated`]: the resource keeps a placeholder whose destroy
+    /// removes whatever carries the marker.
     async fn create_connector(
         &self,
-        client: &ConnectorClient,
+        bounded: &Bounded,
         planned: &IntegrationState,
-    ) -> Result<Connector, ResourceError> {
+    ) -> Result<Created, CreateFailure> {
+        let client = &bounded.client;
         let app_id = planned.app_id.as_ref_option().cloned().unwrap_or_default();
-        let marker = create_marker();
-        let mut last_unknown = None;
-        for round in 0..CREATE_ROUNDS {
-            match self.send_create(client, &app_id, planned, &marker).await {
-                Ok(connector) => return Ok(connector),
-                Err(err) if err.is_ambiguous() => {
-                    tracing::warn!(round, "create outcome unknown; looking the connector up");
-                    // Give a create still in flight a moment to land before looking.
-                    tokio::time::sleep(Duration::from_millis(250 * (u64::from(round) + 1))).await;
-                    if let Some(found) = self.find_created(client, &app_id, &marker).await? {
-                        return Ok(found);
-                    }
-                    last_unknown = Some(err);
+        let nonce = rand::random::<u64>();
+        let marker = create_marker(nonce);
+        // Below this much budget no create is sent any more: it is kept for the last lookup.
+        let reserve = (bounded.budget / 4).clamp(MIN_CREATE_ROUND, Duration::from_secs(10));
+        let mut tries: u32 = 0;
+        let mut unknown_outcomes: u32 = 0;
+        let last_error = loop {
+            tries += 1;
+            let err = match self.send_create(client, &app_id, planned, &marker).await {
+                Ok(connector) if unknown_outcomes == 0 => {
+                    return Ok(Created {
+                        connector,
+                        unreconciled: None,
+                    })
                 }
-                Err(err) => return Err(Self::api_error("create", err)),
+                Ok(connector) => return Ok(self.reconcile(bounded, connector, &marker).await),
+                Err(err) => err,
+            };
+            // A 2xx whose body cannot be read made the connector all the same.
+            let unknown = err.is_ambiguous() || matches!(err, ClientError::Decode { .. });
+            if !unknown {
+                let error = self.api_error(bounded, "create", err);
+                if unknown_outcomes == 0 {
+                    return Err(CreateFailure::NotCreated(error));
+                }
+                break error;
+            }
+            unknown_outcomes += 1;
+            let error = self.api_error(bounded, "create", err);
+            // Give a create still in flight a moment to land before looking or trying again.
+            let wait = create_round_wait(tries).min(bounded.call.remaining());
+            if !bounded.call.sleep(wait).await {
+                break error;
+            }
+            if unknown_outcomes % 2 == 1 {
+                tracing::warn!(tries, "create outcome unknown; looking the connector up");
+                match self.find_created(bounded, &app_id, &marker).await {
+                    Ok(Some(found)) => {
+                        return Ok(Created {
+                            connector: found,
+                            unreconciled: None,
+                        })
+                    }
+                    Ok(None) => {}
+                    Err(lookup) => break lookup,
+                }
+            } else {
+                tracing::warn!(tries, "create outcome unknown again; sending it again");
+            }
+            if bounded.call.remaining() < reserve {
+                break error;
+            }
+        };
+        // The budget ran out, the provider was stopped, or a lookup failed: look once more
+        // (unless stopped), then keep a placeholder.
+        if !bounded.call.is_stopped() {
+            if let Ok(Some(found)) = self.find_created(bounded, &app_id, &marker).await {
+                return Ok(Created {
+                    connector: found,
+                    unreconciled: None,
+                });
             }
         }
-        Err(ResourceError::CreateOutcomeUnknown {
-            integration: I::DISPLAY_NAME,
-            rounds: CREATE_ROUNDS,
-            marker,
-            source: Box::new(last_unknown.expect("at least one round ran")),
+        Err(CreateFailure::MaybeCreated {
+            nonce,
+            error: ResourceError::CreateOutcomeUnknown {
+                integration: I::DISPLAY_NAME,
+                tries,
+                marker,
+                why: last_error.to_diagnostic().detail.into_owned(),
+            },
         })
+    }
+
+    /// After a create succeeded following unknown outcomes: deletes the other connectors that
+    /// carry its marker (earlier tries that landed). Should that fail, the marker is kept in
+    /// private state and the next read or destroy finishes the job.
+    async fn reconcile(&self, bounded: &Bounded, created: Connector, marker: &str) -> Created {
+        let result = async {
+            for landed in self
+                .marked(bounded, &created.app_id, marker, "look for duplicates of")
+                .await?
+                .into_iter()
+                .filter(|c| c.id != created.id)
+            {
+                tracing::warn!(connector_id = %landed.id, "deleting a duplicate left by a retried create");
+                bounded
+                    .client
+                    .delete(&created.app_id, &landed.id)
+                    .await
+                    .map_err(|e| self.api_error(bounded, "delete a duplicate of", e))?;
+            }
+            Ok::<_, ResourceError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => Created {
+                connector: created,
+                unreconciled: None,
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "could not look for duplicates of a retried create; the next refresh will");
+                Created {
+                    connector: created,
+                    unreconciled: Some(marker.to_string()),
+                }
+            }
+        }
     }
 
     async fn send_create(
@@ -150,30 +316,93 @@ impl<I: Integration> IntegrationResource<I> {
     /// create that landed late beside a later one), one is kept and the others deleted.
     async fn find_created(
         &self,
-        client: &ConnectorClient,
+        bounded: &Bounded,
         app_id: &str,
         marker: &str,
     ) -> Result<Option<Connector>, ResourceError> {
-        let mut found: Vec<Connector> = client
-            .list(app_id)
-            .await
-            .map_err(|e| Self::api_error("look for the newly created", e))?
-            .into_iter()
-            .filter(|c| c.catalog_id == I::CATALOG_ID && c.description == marker)
-            .collect();
+        let mut found = self
+            .marked(bounded, app_id, marker, "look for the newly created")
+            .await?;
         if found.is_empty() {
             return Ok(None);
         }
         let kept = found.remove(0);
         for extra in found {
             tracing::warn!(connector_id = %extra.id, "deleting a duplicate left by a retried create");
-            client
+            bounded
+                .client
                 .delete(app_id, &extra.id)
                 .await
-                .map_err(|e| Self::api_error("delete a duplicate of", e))?;
+                .map_err(|e| self.api_error(bounded, "delete a duplicate of", e))?;
         }
         tracing::warn!(connector_id = %kept.id, "create outcome was unknown; found the connector it made");
         Ok(Some(kept))
+    }
+
+    /// The app's connectors of this integration whose description is `marker`.
+    async fn marked(
+        &self,
+        bounded: &Bounded,
+        app_id: &str,
+        marker: &str,
+        action: &'static str,
+    ) -> Result<Vec<Connector>, ResourceError> {
+        Ok(bounded
+            .client
+            .list(app_id)
+            .await
+            .map_err(|e| self.api_error(bounded, action, e))?
+            .into_iter()
+            .filter(|c| c.catalog_id == I::CATALOG_ID && c.description == marker)
+            .collect())
+    }
+
+    /// Destroys the placeholder of a create whose outcome stayed unknown: deletes every
+    /// connector of the app that carries its marker (none, one, or several that landed late).
+    async fn sweep_marked(
+        &self,
+        bounded: &Bounded,
+        app_id: &str,
+        marker: &str,
+    ) -> Result<(), ResourceError> {
+        for landed in self
+            .marked(
+                bounded,
+                app_id,
+                marker,
+                "look for connectors left by a create of",
+            )
+            .await?
+        {
+            tracing::warn!(connector_id = %landed.id, "deleting a connector made by a create whose outcome was unknown");
+            bounded
+                .client
+                .delete(app_id, &landed.id)
+                .await
+                .map_err(|e| {
+                    self.api_error(bounded, "delete a connector left by a create of", e)
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The state kept for a create that may have landed: the plan with no C1 values and an id
+    /// that stands for the create ([`placeholder_id`]). Terraform keeps it tainted.
+    fn placeholder(planned: IntegrationState, nonce: u64) -> IntegrationState {
+        let mut state = planned;
+        state.id = Value::Value(placeholder_id(nonce));
+        state.created_at = Value::Null;
+        state.updated_at = Value::Null;
+        state.deleted_at = Value::Null;
+        if !state.user_ids.is_value()
+            || state
+                .user_ids
+                .as_ref_option()
+                .is_some_and(|l| l.iter().any(Value::is_unknown))
+        {
+            state.user_ids = Value::Null;
+        }
+        state
     }
 
     /// The plan for a connector about to be created: what C1 assigns is unknown until then.
@@ -195,8 +424,10 @@ impl<I: Integration> IntegrationResource<I> {
         planned
     }
 
-    /// Judges the configuration against the integration's schema; unknown values are skipped.
+    /// Judges the configuration against the integration's schema (unknown values are skipped)
+    /// and the `timeouts` block's durations.
     fn validate_config(&self, diags: &mut Diagnostics, config: &IntegrationState) {
+        timeouts::validate(&config.timeouts, diags);
         let (instance, unknown) = config.to_validation_instance();
         for v in self.settings.validate(&instance, &unknown) {
             let mut path = AttributePath::new(v.attribute.clone());
@@ -280,6 +511,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
             block: Block {
                 version: SCHEMA_VERSION,
                 attributes,
+                blocks: [(timeouts::BLOCK.to_string(), timeouts::block())].into(),
                 description: Description::markdown(format!(
                     "Connects {name} to ConductorOne: a C1 connector of the {name} catalog entry, attached to an app. \
                      With settings it is created configured; without any, it is created delegated and its owners finish the setup in C1.",
@@ -302,17 +534,27 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let client = match self.client(diags) {
-            Some(c) => c,
-            None => return Some((state, private_state)),
+        let Some(bounded) = self.bounded_or_report(diags, &state.timeouts, Operation::Read) else {
+            return Some((state, private_state));
         };
         let (Some(app_id), Some(id)) = (state.app_id.as_ref_option(), state.id.as_ref_option())
         else {
             return Some((state, private_state));
         };
-        match client.get(app_id, id).await {
+        if marker_of_placeholder(id).is_some() {
+            // A create whose outcome is unknown: kept as it is (tainted), so the next apply
+            // replaces it and its destroy removes whatever the create left.
+            return Some((state, private_state));
+        }
+        match bounded.client.get(app_id, id).await {
             Ok(Some(connector)) if connector.deleted_at.is_none() => {
-                let private = Self::private_from(&connector);
+                let mut unreconciled = Self::unreconciled(&private_state);
+                if let Some(marker) = &unreconciled {
+                    // Earlier tries of the create that made it may have landed too.
+                    let reconciled = self.reconcile(&bounded, connector.clone(), marker).await;
+                    unreconciled = reconciled.unreconciled;
+                }
+                let private = Self::private_from(&connector, unreconciled);
                 Some((self.state_from(state, &connector, true), private))
             }
             Ok(_) => {
@@ -324,7 +566,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 None
             }
             Err(err) => {
-                Self::api_error("read", err).report(diags);
+                self.api_error(&bounded, "read", err).report(diags);
                 Some((state, private_state))
             }
         }
@@ -399,15 +641,22 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         _planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let client = self.client(diags)?;
-        match self.create_connector(&client, &planned_state).await {
-            Ok(connector) => {
-                let private = Self::private_from(&connector);
+        let bounded = self.bounded_or_report(diags, &planned_state.timeouts, Operation::Create)?;
+        match self.create_connector(&bounded, &planned_state).await {
+            Ok(Created {
+                connector,
+                unreconciled,
+            }) => {
+                let private = Self::private_from(&connector, unreconciled);
                 Some((self.state_from(planned_state, &connector, false), private))
             }
-            Err(err) => {
+            Err(CreateFailure::NotCreated(err)) => {
                 err.report(diags);
                 None
+            }
+            Err(CreateFailure::MaybeCreated { nonce, error }) => {
+                error.report(diags);
+                Some((Self::placeholder(planned_state, nonce), None))
             }
         }
     }
@@ -421,7 +670,8 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let client = self.client(diags)?;
+        let bounded = self.bounded_or_report(diags, &planned_state.timeouts, Operation::Update)?;
+        let client = &bounded.client;
         let app_id = prior_state
             .app_id
             .as_ref_option()
@@ -430,8 +680,9 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         let id = prior_state.id.as_ref_option().cloned().unwrap_or_default();
         let fields = self.settings.fields();
         // What C1 holds so far: start from the prior state and move it forward call by call, so
-        // a failure half-way leaves a state that matches C1.
+        // a failure half-way leaves a state that matches C1. The timeouts are Terraform's only.
         let mut state = prior_state.clone();
+        state.timeouts = planned_state.timeouts.clone();
         let mut private = planned_private_state;
 
         if prior_state.settings_differ(&planned_state, fields) {
@@ -442,10 +693,11 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 Ok(connector) => {
                     state.settings = planned_state.settings.clone();
                     state = self.state_from(state, &connector, false);
-                    private = Self::private_from(&connector);
+                    private = Self::private_from(&connector, Self::unreconciled(&private));
                 }
                 Err(err) => {
-                    Self::api_error("update the settings of", err).report(diags);
+                    self.api_error(&bounded, "update the settings of", err)
+                        .report(diags);
                     return Some((state, private));
                 }
             }
@@ -470,10 +722,11 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 Ok(connector) => {
                     state.user_ids = planned_state.user_ids.clone();
                     state = self.state_from(state, &connector, false);
-                    private = Self::private_from(&connector);
+                    private = Self::private_from(&connector, Self::unreconciled(&private));
                 }
                 Err(err) => {
-                    Self::api_error("update the owners of", err).report(diags);
+                    self.api_error(&bounded, "update the owners of", err)
+                        .report(diags);
                     return Some((state, private));
                 }
             }
@@ -485,20 +738,31 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         &self,
         diags: &mut Diagnostics,
         prior_state: Self::State<'a>,
-        _planned_private_state: Self::PrivateState<'a>,
+        planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<()> {
-        let client = self.client(diags)?;
+        let bounded = self.bounded_or_report(diags, &prior_state.timeouts, Operation::Delete)?;
         let (Some(app_id), Some(id)) = (
             prior_state.app_id.as_ref_option(),
             prior_state.id.as_ref_option(),
         ) else {
             return Some(());
         };
-        match client.delete(app_id, id).await {
+        let deleted = match marker_of_placeholder(id) {
+            Some(marker) => self.sweep_marked(&bounded, app_id, &marker).await,
+            None => match bounded.client.delete(app_id, id).await {
+                Err(err) => Err(self.api_error(&bounded, "delete", err)),
+                // Other tries of the create that made it may have landed too.
+                Ok(()) => match Self::unreconciled(&planned_private_state) {
+                    Some(marker) => self.sweep_marked(&bounded, app_id, &marker).await,
+                    None => Ok(()),
+                },
+            },
+        };
+        match deleted {
             Ok(()) => Some(()),
             Err(err) => {
-                Self::api_error("delete", err).report(diags);
+                err.report(diags);
                 None
             }
         }
@@ -514,14 +778,15 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 .split_once('/')
                 .filter(|(a, c)| is_object_id(a) && is_object_id(c))
                 .ok_or(ResourceError::InvalidImportId)?;
-            let client = self.client.get()?;
+            let bounded = self.bounded(&Value::Null, Operation::Read)?;
             let not_found = || ResourceError::ImportNotFound {
                 integration: I::DISPLAY_NAME,
             };
-            let connector = client
+            let connector = bounded
+                .client
                 .get(app_id, connector_id)
                 .await
-                .map_err(|e| Self::api_error("import", e))?
+                .map_err(|e| self.api_error(&bounded, "import", e))?
                 .filter(|c| c.deleted_at.is_none())
                 .ok_or_else(not_found)?;
             if connector.catalog_id != I::CATALOG_ID {
@@ -536,7 +801,7 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         .await;
         match result {
             Ok(connector) => {
-                let private = Self::private_from(&connector);
+                let private = Self::private_from(&connector, None);
                 Some((
                     self.state_from(IntegrationState::default(), &connector, true),
                     private,
@@ -550,15 +815,53 @@ impl<I: Integration> Resource for IntegrationResource<I> {
     }
 }
 
-/// How many times a create whose outcome stays unknown is sent before giving up.
-const CREATE_ROUNDS: u32 = 3;
+/// A connector made by a create.
+struct Created {
+    connector: Connector,
+    /// The marker of earlier tries that may have landed too, when looking for them failed.
+    unreconciled: Option<String>,
+}
 
-/// A marker unique to one create, carried in the connector's description.
-fn create_marker() -> String {
-    format!(
-        "Managed by Terraform (create {:016x})",
-        rand::random::<u64>()
-    )
+/// How a create failed.
+enum CreateFailure {
+    /// Certainly nothing was created.
+    NotCreated(ResourceError),
+    /// A create with the marker of `nonce` may have landed in C1 (or may yet).
+    MaybeCreated { nonce: u64, error: ResourceError },
+}
+
+/// The wait before looking up a create whose outcome is unknown: a moment for a create in flight
+/// to land, plus full jitter under a ceiling that doubles each try (250 ms, 500 ms, ... 10 s).
+fn create_round_wait(tries: u32) -> Duration {
+    let ceiling = Duration::from_millis(250)
+        .saturating_mul(1u32 << tries.saturating_sub(1).min(6))
+        .min(Duration::from_secs(10));
+    Duration::from_millis(250) + ceiling.mul_f64(rand::thread_rng().gen_range(0.0..=1.0))
+}
+
+/// The least of the create budget kept for the last lookup (a quarter of it, at most 10 s).
+const MIN_CREATE_ROUND: Duration = Duration::from_millis(500);
+
+/// The marker carried in the description of every try of one create.
+fn create_marker(nonce: u64) -> String {
+    format!("Managed by Terraform (create {nonce:016x})")
+}
+
+/// The prefix of the id kept for a create whose outcome is unknown. C1 ids never contain it.
+const PLACEHOLDER_PREFIX: &str = "create-outcome-unknown-";
+
+/// The id that stands for the create of `nonce` until it is replaced.
+fn placeholder_id(nonce: u64) -> String {
+    format!("{PLACEHOLDER_PREFIX}{nonce:016x}")
+}
+
+/// The marker of the create a placeholder id stands for; None for a real connector id.
+fn marker_of_placeholder(id: &str) -> Option<String> {
+    let nonce = id.strip_prefix(PLACEHOLDER_PREFIX)?;
+    let nonce = u64::from_str_radix(nonce, 16)
+        .ok()
+        .filter(|_| nonce.len() == 16)?;
+    Some(create_marker(nonce))
 }
 
 #[cfg(test)]
@@ -567,7 +870,36 @@ mod tests {
 
     #[test]
     fn create_markers_differ() {
-        assert_ne!(create_marker(), create_marker());
-        assert!(create_marker().starts_with("Managed by Terraform"));
+        assert_ne!(create_marker(1), create_marker(2));
+        assert_eq!(
+            create_marker(0xab),
+            "Managed by Terraform (create 00000000000000ab)"
+        );
+    }
+
+    #[test]
+    fn a_placeholder_id_names_its_create_and_no_real_id_is_one() {
+        let id = placeholder_id(0xab);
+        assert_eq!(id, "create-outcome-unknown-00000000000000ab");
+        assert_eq!(marker_of_placeholder(&id), Some(create_marker(0xab)));
+        for real in [
+            "2abcCONNECTOR",
+            "",
+            "create-outcome-unknown-xyz",
+            "create-outcome-unknown-ab",
+        ] {
+            assert_eq!(marker_of_placeholder(real), None, "{real}");
+        }
+    }
+
+    #[test]
+    fn create_round_waits_grow_with_jitter_under_a_cap() {
+        for tries in 1..=20 {
+            let wait = create_round_wait(tries);
+            assert!(wait >= Duration::from_millis(250), "{wait:?}");
+            assert!(wait <= Duration::from_millis(10_250), "{wait:?}");
+        }
+        let spread: std::collections::HashSet<_> = (0..20).map(|_| create_round_wait(5)).collect();
+        assert!(spread.len() > 1, "jittered");
     }
 }

@@ -1,8 +1,10 @@
-//! The resource layer: one generic integration resource, its state and its errors.
+//! The resource layer: one generic integration resource, its state, its time budgets and its
+//! errors.
 
 mod error;
 mod integration;
 mod state;
+mod timeouts;
 
 pub use error::{client_error_detail, diagnostic, ResourceError};
 pub use integration::IntegrationResource;

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use tf_provider::value::Value;
 
+use super::timeouts::{self, Timeouts};
+
 /// Attributes every integration resource has, plus its settings (flattened, one per field).
 ///
 /// Attribute names and types are those of the official provider, so its states load unchanged.
@@ -19,6 +21,9 @@ pub struct IntegrationState {
     pub created_at: Value<String>,
     pub updated_at: Value<String>,
     pub deleted_at: Value<String>,
+    /// The `timeouts` block; absent from the official provider's states (null: the defaults).
+    #[serde(with = "timeouts::as_optional_block", default)]
+    pub timeouts: Value<Timeouts>,
     #[serde(flatten)]
     pub settings: BTreeMap<String, Value<String>>,
 }
@@ -28,6 +33,11 @@ pub struct IntegrationState {
 pub struct IntegrationPrivate {
     /// The connector's display name in C1, sent back with every owner update.
     pub display_name: String,
+    /// Set when a create succeeded after tries whose outcome was unknown and the lookup for
+    /// those that landed failed: the marker they carry, for the next read or destroy to delete
+    /// them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreconciled_marker: Option<String>,
 }
 
 impl IntegrationState {
@@ -185,13 +195,13 @@ mod tests {
                 state.id.as_ref_option(),
                 attrs["id"].as_str().map(str::to_string).as_ref()
             );
-            // Nothing lost or added on the way back out.
-            assert_eq!(
-                serde_json::to_value(&state).unwrap(),
-                *attrs,
-                "{}",
-                resource["type"]
-            );
+            // Nothing lost on the way back out; the absent timeouts block reads as null (the
+            // defaults) and is written as an empty block.
+            assert_eq!(state.timeouts, Value::Null);
+            let mut written = serde_json::to_value(&state).unwrap();
+            assert_eq!(written["timeouts"], serde_json::json!([]));
+            written.as_object_mut().unwrap().remove("timeouts");
+            assert_eq!(written, *attrs, "{}", resource["type"]);
         }
     }
 

@@ -1,11 +1,15 @@
 //! Scenario 7: faults — throttling (429) and unavailability (503) are retried until apply
-//! succeeds; a permanent 500 fails with a clear message and the state matches the simulator.
+//! succeeds; a permanent 500 fails within the operation's budget with a clear message and the
+//! state matches the simulator.
 
 use std::collections::BTreeSet;
 
 use serde_json::json;
 
 use crate::harness::*;
+
+/// How the id of a create whose outcome is unknown starts (src/resource/integration.rs).
+pub const PLACEHOLDER_PREFIX: &str = "create-outcome-unknown-";
 
 fn faults(
     fail_429_every: u64,
@@ -36,12 +40,14 @@ fn three_kinds() -> String {
     )
 }
 
-/// Ids in Terraform's state and live connectors in the simulator.
-fn ids(tf: &Tf, sim: &Sim) -> (BTreeSet<String>, BTreeSet<String>) {
+/// Ids in Terraform's state (of connectors, not placeholders of creates whose outcome is
+/// unknown) and live connectors in the simulator.
+pub fn ids(tf: &Tf, sim: &Sim) -> (BTreeSet<String>, BTreeSet<String>) {
     let in_state = tf
         .resources()
         .into_iter()
         .map(|(_, v)| v["id"].as_str().unwrap_or_default().to_string())
+        .filter(|id| !id.starts_with(PLACEHOLDER_PREFIX))
         .collect();
     let in_sim = sim
         .connectors()
@@ -95,30 +101,51 @@ fn permanent_500_on_create_fails_clearly_and_state_matches() {
         "{}{}{}",
         resource_block(Kind::Twingate, "ok1", "app1", None, &kv(Kind::Twingate, 0)),
         resource_block(Kind::Segment, "ok2", "app1", None, &kv(Kind::Segment, 0)),
-        resource_block(Kind::Torq, "broken", "app2", None, &kv(Kind::Torq, 0)),
+        with_inner(
+            &resource_block(Kind::Torq, "broken", "app2", None, &kv(Kind::Torq, 0)),
+            "timeouts {\n    create = \"3s\"\n  }"
+        ),
     );
     tf.write_main(&config(&body));
     sim.set_faults(faults(0, 1, 500, Some("/apps/app2/")));
 
+    // A 500 to a create may come after C1 carried it out: the provider looks the connector up
+    // (the list fails with 500 too, retried until the create budget runs out) and keeps a
+    // tainted placeholder for the create.
     let out = tf.apply();
     out.code(1)
         .contains("Error")
         .contains("conductorone_integration_torq.broken")
-        .contains("500");
+        .contains("500")
+        .contains("Could not tell whether the Torq integration was created");
     assert_no_secrets("apply output", &out.all(), &[&creds.client_secret]);
     let log = sim.take_requests();
     let to_app2: Vec<_> = log.0.iter().filter(|r| r.app() == Some("app2")).collect();
     assert!(!to_app2.is_empty());
     assert!(to_app2.iter().all(|r| r.status == 500), "{}", log.summary());
+    assert!(
+        log.count(Op::List) >= 2,
+        "looked up, retried: {}",
+        log.summary()
+    );
     let (in_state, in_sim) = ids(&tf, &sim);
     assert_eq!(in_sim.len(), 2, "{}", sim.state());
     assert_eq!(in_state, in_sim, "state matches what exists");
+    let broken = tf.resource("conductorone_integration_torq.broken");
+    assert!(
+        broken["id"]
+            .as_str()
+            .unwrap()
+            .starts_with(PLACEHOLDER_PREFIX),
+        "{broken}"
+    );
 
-    // Once C1 recovers, apply finishes the job without duplicates.
+    // Once C1 recovers, apply replaces the placeholder (nothing carries its marker) without
+    // duplicates.
     sim.clear_faults();
     tf.apply()
         .code(0)
-        .contains("Resources: 1 added, 0 changed, 0 destroyed.");
+        .contains("Resources: 1 added, 0 changed, 1 destroyed.");
     let (in_state, in_sim) = ids(&tf, &sim);
     assert_eq!(in_sim.len(), 3);
     assert_eq!(in_state, in_sim);
@@ -131,12 +158,15 @@ fn permanent_500_on_update_keeps_the_old_state() {
     let creds = sim.mint();
     let tf = Tf::new("faults-500-update", &sim, &creds);
     let write = |owners: &[&str], variant: u8| {
-        tf.write_main(&config(&resource_block(
-            Kind::Twingate,
-            "t",
-            "app1",
-            Some(owners),
-            &kv(Kind::Twingate, variant),
+        tf.write_main(&config(&with_inner(
+            &resource_block(
+                Kind::Twingate,
+                "t",
+                "app1",
+                Some(owners),
+                &kv(Kind::Twingate, variant),
+            ),
+            "timeouts {\n    update = \"3s\"\n  }",
         )))
     };
     write(&["u1"], 0);
@@ -146,9 +176,13 @@ fn permanent_500_on_update_keeps_the_old_state() {
     // Only writes to this connector fail (reads go through).
     write(&["u1"], 1);
     sim.set_faults(faults(0, 1, 500, Some(&format!("/connectors/{id}"))));
-    // GETs of the same path fail as well, so refresh must not be used here: skip it.
+    // GETs of the same path fail as well, so refresh must not be used here: skip it. The 500
+    // is retried until the update budget (3s) runs out.
     let out = tf.apply_args(&["-refresh=false"]);
-    out.code(1).contains("Error").contains("500");
+    out.code(1)
+        .contains("Error")
+        .contains("500")
+        .contains("within timeouts.update (3s)");
     sim.clear_faults();
     let c = sim.connector(&id).unwrap();
     assert_eq!(setting(&c, "twingate_domain").as_deref(), Some("acme"));
@@ -168,8 +202,8 @@ fn permanent_500_on_update_keeps_the_old_state() {
     tf.plan().code(0).contains("No changes.");
 }
 
-/// C1 creates the connector but the answer is lost (a 503 or a dropped connection after the
-/// create was carried out): the provider finds the connector it made instead of leaving it
+/// C1 creates the connector but the answer is lost (a 503, a 500 or a dropped connection after
+/// the create was carried out): the provider finds the connector it made instead of leaving it
 /// orphaned or creating a second one.
 #[test]
 fn a_create_whose_answer_is_lost_leaves_no_orphan() {
@@ -188,8 +222,13 @@ fn a_create_whose_answer_is_lost_leaves_no_orphan() {
         resource_block(Kind::Segment, "delegated", "app1", Some(&["u1"]), &[]),
     );
     tf.write_main(&config(&body));
-    for (fault, status) in [("fail_5xx_every", 503), ("drop_every", 0)] {
-        let mut f = json!({"method": "POST", "after_handling": true, "fail_status": 503});
+    // A 500 as much as a 503: C1 may fail to answer a create it carried out with any 5xx.
+    for (fault, status) in [
+        ("fail_5xx_every", 503),
+        ("fail_5xx_every", 500),
+        ("drop_every", 0),
+    ] {
+        let mut f = json!({"method": "POST", "after_handling": true, "fail_status": status});
         f[fault] = json!(1);
         // Every create is carried out, and every create's answer is lost.
         f["path_contains"] = json!("/connectors");

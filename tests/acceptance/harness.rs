@@ -779,7 +779,13 @@ impl Tf {
     /// Run `terraform <args>` in this directory; never panics on a non-zero exit. A command
     /// still running after `TF_COMMAND_TIMEOUT` is killed and the test fails with its output.
     pub fn run(&self, args: &[&str]) -> Out {
-        const TF_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+        self.spawn(args, false).wait()
+    }
+
+    /// Start `terraform <args>` in this directory without waiting for it; with `own_group` it
+    /// leads a process group of its own (with the provider it starts), as a terminal's
+    /// foreground job does, so that [`Running::signal_group`] can reach them all.
+    pub fn spawn(&self, args: &[&str], own_group: bool) -> Running {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let b = bins();
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
@@ -791,6 +797,13 @@ impl Tf {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out_path).expect("stdout file"))
             .stderr(std::fs::File::create(&err_path).expect("stderr file"));
+        #[cfg(unix)]
+        if own_group {
+            use std::os::unix::process::CommandExt as _;
+            cmd.process_group(0);
+        }
+        #[cfg(not(unix))]
+        let _ = own_group;
         // Nothing from the developer's shell leaks in: no TF_* or CONDUCTORONE_* but ours.
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
@@ -801,40 +814,15 @@ impl Tf {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let mut child = cmd
+        let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("run {}: {e}", b.terraform.display()));
-        let deadline = Instant::now() + TF_COMMAND_TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for terraform") {
-                break Some(status);
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        };
-        let read = |p: &Path| {
-            let text = String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
-            let _ = std::fs::remove_file(p);
-            text
-        };
-        let out = Out {
+        Running {
+            child,
             args: args.iter().map(|s| s.to_string()).collect(),
-            code: status.and_then(|s| s.code()).unwrap_or(-1),
-            stdout: read(&out_path),
-            stderr: read(&err_path),
-        };
-        assert!(
-            status.is_some(),
-            "terraform {} still running after {TF_COMMAND_TIMEOUT:?}: killed\n--- stdout\n{}\n--- stderr\n{}",
-            args.join(" "),
-            tail(&out.stdout, 12000),
-            tail(&out.stderr, 12000)
-        );
-        out
+            out_path,
+            err_path,
+        }
     }
 
     pub fn init(&self) -> Out {
@@ -901,6 +889,70 @@ impl Tf {
             .find(|(a, _)| a == address)
             .map(|(_, v)| v)
             .unwrap_or_else(|| panic!("{address} not in state"))
+    }
+}
+
+/// A Terraform command under way (see [`Tf::spawn`]).
+pub struct Running {
+    child: Child,
+    args: Vec<String>,
+    out_path: PathBuf,
+    err_path: PathBuf,
+}
+
+impl Running {
+    /// Sends `signal` (e.g. `libc::SIGINT`) to the terraform process only.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
+        let sent = unsafe { libc::kill(self.child.id() as i32, signal) };
+        assert_eq!(sent, 0, "kill({}, {signal})", self.child.id());
+    }
+
+    /// Sends `signal` to terraform's whole process group (terraform and the provider it
+    /// started), as a Ctrl-C in a terminal does. Needs `own_group` in [`Tf::spawn`].
+    #[cfg(unix)]
+    pub fn signal_group(&self, signal: i32) {
+        // SAFETY: kill(2) on the process group our child leads (spawned with process_group(0)).
+        let sent = unsafe { libc::kill(-(self.child.id() as i32), signal) };
+        assert_eq!(sent, 0, "kill(-{}, {signal})", self.child.id());
+    }
+
+    /// Waits for terraform (killing it after `TF_COMMAND_TIMEOUT`, which fails the test) and
+    /// returns what it printed.
+    pub fn wait(mut self) -> Out {
+        const TF_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+        let deadline = Instant::now() + TF_COMMAND_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for terraform") {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        };
+        let read = |p: &Path| {
+            let text = String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+            let _ = std::fs::remove_file(p);
+            text
+        };
+        let out = Out {
+            args: self.args.clone(),
+            code: status.and_then(|s| s.code()).unwrap_or(-1),
+            stdout: read(&self.out_path),
+            stderr: read(&self.err_path),
+        };
+        assert!(
+            status.is_some(),
+            "terraform {} still running after {TF_COMMAND_TIMEOUT:?}: killed\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            tail(&out.stdout, 12000),
+            tail(&out.stderr, 12000)
+        );
+        out
     }
 }
 
@@ -1001,6 +1053,15 @@ pub fn resource_block(
     }
     s.push_str("}\n");
     s
+}
+
+/// `resource` (a block from [`resource_block`]) with `inner` (e.g. a `timeouts { .. }` block)
+/// added before its closing brace.
+pub fn with_inner(resource: &str, inner: &str) -> String {
+    let body = resource
+        .strip_suffix("}\n")
+        .expect("a block from resource_block");
+    format!("{body}  {inner}\n}}\n")
 }
 
 /// `settings(variant)` without the secret flag.

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use url::Url;
 
+use crate::budget::CallBudget;
 use crate::config::{check_base_url, endpoint, ClientConfig};
 use crate::error::ClientError;
 use crate::model::{
@@ -27,9 +28,13 @@ const PAGE_SIZE: &str = "100";
 const MAX_PAGES: usize = 10_000;
 
 /// The client for C1 connectors. Cheap to clone; clones share one token cache.
+///
+/// Each call runs within a time budget: the one given with [`within`](Self::within) (shared by
+/// every call of that clone), else the policy's `default_budget` from the call's start.
 #[derive(Clone)]
 pub struct ConnectorClient {
     inner: Arc<Inner>,
+    budget: Option<CallBudget>,
 }
 
 struct Inner {
@@ -37,6 +42,8 @@ struct Inner {
     retry: RetryPolicy,
     sender: Sender,
     tokens: TokenSource,
+    /// A call that gave up without ever connecting: later calls fail at once with it.
+    unreachable: std::sync::Mutex<Option<ClientError>>,
 }
 
 impl fmt::Debug for ConnectorClient {
@@ -44,6 +51,7 @@ impl fmt::Debug for ConnectorClient {
         f.debug_struct("ConnectorClient")
             .field("base_url", &self.inner.base_url.as_str())
             .field("retry", &self.inner.retry)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
@@ -58,7 +66,7 @@ impl ConnectorClient {
             reason,
         })?;
         let tls = cfg.base_url.scheme() == "https";
-        let sender = Sender::new(&cfg.user_agent, cfg.retry.attempt_timeout, tls)?;
+        let sender = Sender::new(&cfg.user_agent, tls)?;
         let tokens = TokenSource::new(cfg.credentials, &cfg.base_url)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -66,8 +74,20 @@ impl ConnectorClient {
                 retry: cfg.retry,
                 sender,
                 tokens,
+                unreachable: Default::default(),
             }),
+            budget: None,
         })
+    }
+
+    /// A clone whose calls all run within `budget`: every attempt, wait and token request ends
+    /// at its deadline (`GaveUp`, or `BudgetSpent` for a call it leaves no time for) or at once
+    /// when it is stopped (`Interrupted`). Clones still share one token cache.
+    pub fn within(&self, budget: CallBudget) -> ConnectorClient {
+        ConnectorClient {
+            inner: Arc::clone(&self.inner),
+            budget: Some(budget),
+        }
     }
 
     /// `POST /api/v1/apps/{app}/connectors/create` with the settings envelope.
@@ -275,7 +295,8 @@ impl ConnectorClient {
         decode(op, &body)
     }
 
-    /// One logical call with retries; the body of its 2xx answer.
+    /// One logical call with retries; the body of its 2xx answer. Once a call has found C1
+    /// unreachable for its whole budget, later ones fail at once with `UnreachableEarlier`.
     async fn call(
         &self,
         op: &str,
@@ -297,10 +318,41 @@ impl ConnectorClient {
             payload,
             authorization: None,
         };
-        retry::run(&self.inner.retry, &call, |attempt| {
-            self.attempt(op, request, attempt, &renewed)
+        let budget = self.budget.clone().unwrap_or_else(|| {
+            CallBudget::new(self.inner.retry.default_budget, Default::default())
+        });
+        let unreachable = || {
+            self.inner
+                .unreachable
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        };
+        if let Some(earlier) = unreachable().clone() {
+            return Err(ClientError::UnreachableEarlier {
+                operation: op.to_string(),
+                source: Box::new(earlier),
+            });
+        }
+        let result = retry::run(&self.inner.retry, &budget, &call, |attempt, timeout| {
+            self.attempt(op, request, attempt, timeout, &budget, &renewed)
         })
-        .await
+        .await;
+        // (A token request that never connected is remembered by the token source.)
+        if let Err(
+            gave_up @ ClientError::GaveUp {
+                connected: false,
+                operation,
+                ..
+            },
+        ) = &result
+        {
+            if operation != op {
+                return result;
+            }
+            tracing::warn!(error = %gave_up, "C1 was unreachable for a whole call; later calls fail at once");
+            unreachable().get_or_insert_with(|| gave_up.clone());
+        }
+        result
     }
 
     /// One attempt with a bearer token; when C1 refuses the token (401) and it was not renewed
@@ -310,6 +362,8 @@ impl ConnectorClient {
         op: &str,
         request: Request<'_>,
         attempt: u32,
+        timeout: std::time::Duration,
+        budget: &CallBudget,
         renewed: &AtomicBool,
     ) -> Result<Vec<u8>, Failure> {
         let Inner {
@@ -319,14 +373,19 @@ impl ConnectorClient {
             ..
         } = &*self.inner;
         loop {
-            let bearer = tokens.bearer(sender, retry).await.map_err(Failure::Final)?;
+            let bearer = tokens
+                .bearer(sender, retry, budget)
+                .await
+                .map_err(Failure::Final)?;
             let request = Request {
                 authorization: Some(bearer.authorization()),
                 ..request
             };
-            match sender.send_once(request, attempt).await {
+            // The token may have taken part of the budget.
+            let timeout = timeout.min(budget.remaining());
+            match sender.send_once(request, attempt, timeout).await {
                 Outcome::Answered(answer) if answer.status == 401 => {
-                    if !renewed.swap(true, Ordering::SeqCst) && tokens.refused(&bearer).await {
+                    if !renewed.swap(true, Ordering::SeqCst) && tokens.refused(&bearer) {
                         tracing::info!(
                             path = %request.url.path(),
                             attempt,

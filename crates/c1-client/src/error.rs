@@ -19,11 +19,20 @@ pub enum ClientError {
     /// refused the client assertion.
     #[error("{operation}: C1 rejected the credentials: {message}")]
     Unauthenticated { operation: String, message: String },
-    /// The request could not be completed (DNS, connect, TLS, timeout, reset).
+    /// The request could not be completed (connect, timeout, reset): possibly transient.
     #[error("{operation}: could not reach C1 at {url}: {message}")]
     Transport {
         operation: String,
         url: String,
+        message: String,
+    },
+    /// The endpoint cannot be used as configured (no such host, another protocol on that port,
+    /// an untrusted certificate): retrying cannot help, so it is reported at once.
+    #[error("{operation}: cannot use C1 at {url}: {message}")]
+    Endpoint {
+        operation: String,
+        url: String,
+        problem: EndpointProblem,
         message: String,
     },
     /// A create may or may not have reached C1; look the connector up before retrying.
@@ -43,6 +52,36 @@ pub enum ClientError {
         attempts: u32,
         elapsed_secs: f64,
         last: Box<ClientError>,
+        /// False when no attempt even connected (refused, unreachable): the server was not there
+        /// for the whole budget.
+        connected: bool,
+    },
+    /// The caller asked to stop (its [`CallBudget`](crate::CallBudget) was stopped) before the
+    /// call finished. `maybe_applied`: a create had been sent and C1 may have carried it out.
+    #[error(
+        "{operation}: interrupted: asked to stop before C1 answered{}",
+        if *maybe_applied { " (the request was under way: C1 may have carried it out)" } else { "" }
+    )]
+    Interrupted {
+        operation: String,
+        maybe_applied: bool,
+    },
+    /// The call's time budget was spent before it could be sent.
+    #[error("{operation}: not sent: its time budget was already spent")]
+    BudgetSpent { operation: String },
+    /// An earlier token request of this client failed (after its whole budget, or for good):
+    /// its failure is remembered and reported at once instead of trying again.
+    #[error("{operation}: the token request already failed: {}", source.without_operation())]
+    TokenFailedEarlier {
+        operation: String,
+        source: Box<ClientError>,
+    },
+    /// An earlier call of this client found C1 unreachable for its whole budget (no attempt
+    /// connected): later calls fail at once with that failure instead of each retrying.
+    #[error("{operation}: not sent: C1 was already unreachable for a whole call: {}", source.without_operation())]
+    UnreachableEarlier {
+        operation: String,
+        source: Box<ClientError>,
     },
     /// The configured base URL breaks [`check_base_url`](crate::check_base_url).
     #[error("cannot use `{url}` as the C1 base URL: {reason}")]
@@ -59,6 +98,19 @@ pub enum ClientError {
     Setup(String),
 }
 
+/// Why an endpoint cannot be used: what [`ClientError::Endpoint`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointProblem {
+    /// The host name does not resolve (DNS).
+    UnknownHost,
+    /// `https://` to a server that does not speak TLS (a plain-HTTP port).
+    NotTls,
+    /// The server answered something that is not HTTP (e.g. `http://` to a TLS port).
+    NotHttp,
+    /// The server's TLS certificate is not trusted.
+    UntrustedCertificate,
+}
+
 fn code_text(code: Option<i64>) -> String {
     code.map(|c| format!(" (code {c})")).unwrap_or_default()
 }
@@ -70,6 +122,7 @@ impl ClientError {
             ClientError::Api { status, .. } => Some(*status),
             ClientError::Unauthenticated { .. } => Some(401),
             ClientError::GaveUp { last, .. } => last.status(),
+            ClientError::TokenFailedEarlier { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -79,18 +132,48 @@ impl ClientError {
         self.status() == Some(404)
     }
 
-    /// True when a create may have reached C1 (`Ambiguous`, possibly behind `GaveUp`).
+    /// True when a create may have reached C1: `Ambiguous` (possibly behind `GaveUp`), or
+    /// interrupted while it was under way.
     pub fn is_ambiguous(&self) -> bool {
         match self {
             ClientError::Ambiguous { .. } => true,
+            ClientError::Interrupted { maybe_applied, .. } => *maybe_applied,
             ClientError::GaveUp { last, .. } => last.is_ambiguous(),
             _ => false,
         }
     }
 
-    /// True when C1 refused the credentials.
+    /// True when C1 refused the credentials (now or in a token request that already failed).
     pub fn is_unauthenticated(&self) -> bool {
-        matches!(self, ClientError::Unauthenticated { .. })
+        match self {
+            ClientError::Unauthenticated { .. } => true,
+            ClientError::TokenFailedEarlier { source, .. } => source.is_unauthenticated(),
+            _ => false,
+        }
+    }
+
+    /// True when the caller asked to stop before the call finished.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, ClientError::Interrupted { .. })
+    }
+
+    /// True when the time budget ran out (given up on transient failures, or spent before the
+    /// call could be sent).
+    pub fn is_out_of_time(&self) -> bool {
+        matches!(
+            self,
+            ClientError::GaveUp { .. } | ClientError::BudgetSpent { .. }
+        )
+    }
+
+    /// The endpoint problem this error is (directly, or as the token request that already
+    /// failed), if any.
+    pub fn endpoint_problem(&self) -> Option<EndpointProblem> {
+        match self {
+            ClientError::Endpoint { problem, .. } => Some(*problem),
+            ClientError::TokenFailedEarlier { source, .. } => source.endpoint_problem(),
+            _ => None,
+        }
     }
 
     /// The message without the operation it is about, to quote inside another error's message.
@@ -105,6 +188,22 @@ impl ClientError {
             ClientError::Transport { url, message, .. } => {
                 format!("could not reach C1 at {url}: {message}")
             }
+            ClientError::Endpoint { url, message, .. } => {
+                format!("cannot use C1 at {url}: {message}")
+            }
+            ClientError::Unauthenticated { message, .. } => {
+                format!("C1 rejected the credentials: {message}")
+            }
+            ClientError::GaveUp {
+                attempts,
+                elapsed_secs,
+                last,
+                ..
+            } => format!(
+                "gave up after {attempts} attempt{} over {elapsed_secs:.1}s: last error {}",
+                if *attempts == 1 { "" } else { "s" },
+                last.without_operation()
+            ),
             other => other.to_string(),
         }
     }
@@ -131,6 +230,7 @@ mod tests {
             attempts: 5,
             elapsed_secs: 3.24,
             last: Box::new(api),
+            connected: true,
         };
         assert_eq!(
             gave_up.to_string(),
@@ -142,6 +242,7 @@ mod tests {
             operation: "x".into(),
             attempts: 1,
             elapsed_secs: 0.0,
+            connected: true,
             last: Box::new(ClientError::Decode {
                 operation: "x".into(),
                 message: "m".into(),

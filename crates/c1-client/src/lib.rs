@@ -3,8 +3,10 @@
 //! provider resolves its own configuration and phrases errors for its users.
 //!
 //! Inside, a call is three pieces: the token source (`token`), the send-once step (`send`) and
-//! the retry loop (`retry`), put together per operation by [`ConnectorClient`].
+//! the retry loop (`retry`), put together per operation by [`ConnectorClient`], all within the
+//! caller's [`CallBudget`] (`budget`): a deadline and a stop signal.
 
+mod budget;
 mod client;
 mod config;
 mod error;
@@ -13,11 +15,14 @@ mod retry;
 mod send;
 mod token;
 
+pub use budget::CallBudget;
 pub use c1_contract::client_secret::SecretFormatError;
 pub use client::ConnectorClient;
 pub use config::{
     check_base_url, BaseUrlError, ClientConfig, Credentials, SecretString, SigningKey,
 };
-pub use error::ClientError;
+pub use error::{ClientError, EndpointProblem};
 pub use model::{Connector, ConnectorSettings, CreateConfigured, CreateDelegated};
 pub use retry::RetryPolicy;
+/// The stop signal of a [`CallBudget`].
+pub use tokio_util::sync::CancellationToken;

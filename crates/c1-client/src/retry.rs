@@ -1,48 +1,47 @@
 //! The retry loop: which failures are transient (the create-vs-other rules), capped exponential
-//! backoff with full jitter or the server's `Retry-After`, and giving up when the budget runs out.
+//! backoff with full jitter or the server's `Retry-After`, all within the call's time budget, and
+//! giving up when the budget runs out or at once when the caller asks to stop.
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng as _;
 
-use crate::error::ClientError;
+use crate::budget::CallBudget;
+use crate::error::{ClientError, EndpointProblem};
 
-/// How hard the client tries before giving up.
+/// How the client retries: the backoff, the timeout of one attempt, and the budget of a call
+/// made without a [`CallBudget`] of its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Total time budget for one logical call, including waits.
-    pub deadline: Duration,
+    /// The time budget of one logical call when the caller gives none, waits included.
+    pub default_budget: Duration,
     /// First backoff ceiling; doubles every attempt.
     pub base: Duration,
     /// Largest backoff ceiling.
     pub cap: Duration,
-    /// Upper bound on attempts (first try included).
-    pub max_attempts: u32,
-    /// Timeout of a single HTTP attempt.
+    /// Timeout of a single HTTP attempt (never past the budget's deadline).
     pub attempt_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            deadline: Duration::from_secs(120),
+            default_budget: Duration::from_secs(120),
             base: Duration::from_millis(250),
             cap: Duration::from_secs(10),
-            max_attempts: 10,
             attempt_timeout: Duration::from_secs(60),
         }
     }
 }
 
 impl RetryPolicy {
-    /// A policy for tests: tiny waits, short deadline.
+    /// A policy for tests: tiny waits, short budget.
     pub fn fast() -> Self {
         Self {
-            deadline: Duration::from_secs(5),
+            default_budget: Duration::from_secs(2),
             base: Duration::from_millis(1),
             cap: Duration::from_millis(10),
-            max_attempts: 5,
             attempt_timeout: Duration::from_secs(5),
         }
     }
@@ -93,12 +92,12 @@ pub(crate) enum Idempotency {
 /// What went wrong on one attempt, as far as the retry decision cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AttemptFailure {
-    /// Could not connect: the request never left.
+    /// Could not connect (refused, unreachable): the request never left.
     Connect,
     /// Timeout, reset or other transport failure after the request may have been sent.
     AfterSend,
-    /// The server's TLS certificate was rejected: retrying cannot help.
-    Certificate,
+    /// The endpoint cannot be used as configured: retrying cannot help.
+    Endpoint(EndpointProblem),
     /// An HTTP answer with this status.
     Status(u16),
 }
@@ -109,7 +108,7 @@ impl AttemptFailure {
         match self {
             AttemptFailure::Connect => "connection failed".to_string(),
             AttemptFailure::AfterSend => "connection broken or timed out".to_string(),
-            AttemptFailure::Certificate => "certificate not trusted".to_string(),
+            AttemptFailure::Endpoint(problem) => format!("{problem:?}"),
             AttemptFailure::Status(s) => format!("HTTP {s}"),
         }
     }
@@ -125,16 +124,18 @@ pub(crate) enum Decision {
     Ambiguous,
 }
 
-/// Whether a status is transient (429, 502, 503, 504).
+/// Whether a status is worth another attempt of an idempotent call: 429 and the server errors
+/// a gateway or an overloaded or restarting C1 answers (500, 502, 503, 504).
 fn is_transient_status(status: u16) -> bool {
-    matches!(status, 429 | 502 | 503 | 504)
+    matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
 /// The retry rules. A create is retried only on connect errors and 429 (C1 rejects before
-/// acting); 502/503/504 or a failure after sending make a create ambiguous.
+/// acting); any 5xx or a failure after sending makes a create ambiguous (C1 may have carried it
+/// out before failing to answer). An endpoint problem fails at once, whatever the call.
 pub(crate) fn decide(kind: Idempotency, failure: AttemptFailure) -> Decision {
     match (kind, failure) {
-        (_, AttemptFailure::Certificate) => Decision::Fail,
+        (_, AttemptFailure::Endpoint(_)) => Decision::Fail,
         (_, AttemptFailure::Connect) => Decision::Retry,
         (_, AttemptFailure::Status(429)) => Decision::Retry,
         (Idempotency::Idempotent, AttemptFailure::AfterSend) => Decision::Retry,
@@ -142,7 +143,7 @@ pub(crate) fn decide(kind: Idempotency, failure: AttemptFailure) -> Decision {
         (Idempotency::Idempotent, AttemptFailure::Status(s)) if is_transient_status(s) => {
             Decision::Retry
         }
-        (Idempotency::Create, AttemptFailure::Status(s)) if is_transient_status(s) => {
+        (Idempotency::Create, AttemptFailure::Status(s)) if (500..=599).contains(&s) => {
             Decision::Ambiguous
         }
         (_, AttemptFailure::Status(_)) => Decision::Fail,
@@ -171,23 +172,63 @@ pub(crate) struct Call<'a> {
     pub idempotency: Idempotency,
 }
 
-/// Runs `attempt(1)`, `attempt(2)`, ... until one succeeds or fails for good. A transient failure
-/// is retried after the server's `Retry-After` or a backoff, while the policy's attempts and
-/// deadline allow (else `GaveUp`); a create that may have reached C1 ends as `Ambiguous`.
+impl Call<'_> {
+    /// The error for a stop requested while an attempt (`under_way`) or a wait was going on.
+    pub(crate) fn interrupted(&self, under_way: bool) -> ClientError {
+        ClientError::Interrupted {
+            operation: self.operation.to_string(),
+            maybe_applied: under_way && self.idempotency == Idempotency::Create,
+        }
+    }
+}
+
+/// Runs `attempt(1, timeout)`, `attempt(2, timeout)`, ... until one succeeds or fails for good.
+/// `timeout` is the policy's attempt timeout, cut to what is left of the budget. A transient
+/// failure is retried after the server's `Retry-After` or a backoff while the budget allows
+/// (else `GaveUp`); a create that may have reached C1 ends as `Ambiguous`; a stop ends any
+/// attempt or wait at once with `Interrupted`.
 pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
+    budget: &CallBudget,
     call: &Call<'_>,
     mut attempt: F,
 ) -> Result<T, ClientError>
 where
-    F: FnMut(u32) -> Fut,
+    F: FnMut(u32, Duration) -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
     let start = Instant::now();
+    // Whether any attempt got further than connecting.
+    let mut connected = false;
+    let gave_up = |attempts: u32, last: ClientError, connected: bool| ClientError::GaveUp {
+        operation: call.operation.to_string(),
+        attempts,
+        elapsed_secs: start.elapsed().as_secs_f64(),
+        last: Box::new(last),
+        connected,
+    };
     let mut number: u32 = 0;
+    let mut last_error = None;
     loop {
+        if budget.is_stopped() {
+            return Err(call.interrupted(false));
+        }
+        let remaining = budget.remaining();
+        if remaining.is_zero() {
+            return Err(match last_error {
+                Some(last) => gave_up(number, last, connected),
+                None => ClientError::BudgetSpent {
+                    operation: call.operation.to_string(),
+                },
+            });
+        }
         number += 1;
-        let (failure, error, retry_after) = match attempt(number).await {
+        let outcome = tokio::select! {
+            biased;
+            () = budget.stopped() => return Err(call.interrupted(true)),
+            outcome = attempt(number, policy.attempt_timeout.min(remaining)) => outcome,
+        };
+        let (failure, error, retry_after) = match outcome {
             Ok(value) => return Ok(value),
             Err(Failure::Final(error)) => return Err(error),
             Err(Failure::Attempt {
@@ -196,6 +237,7 @@ where
                 retry_after,
             }) => (failure, error, retry_after),
         };
+        connected |= failure != AttemptFailure::Connect;
         match decide(call.idempotency, failure) {
             Decision::Fail => return Err(error),
             Decision::Ambiguous => {
@@ -211,14 +253,8 @@ where
             Decision::Retry => {}
         }
         let wait = retry_after.unwrap_or_else(|| policy.backoff(number));
-        let elapsed = start.elapsed();
-        if number >= policy.max_attempts || elapsed + wait > policy.deadline {
-            return Err(ClientError::GaveUp {
-                operation: call.operation.to_string(),
-                attempts: number,
-                elapsed_secs: elapsed.as_secs_f64(),
-                last: Box::new(error),
-            });
+        if wait >= budget.remaining() {
+            return Err(gave_up(number, error, connected));
         }
         tracing::warn!(
             path = %call.path,
@@ -227,13 +263,17 @@ where
             wait_ms = wait.as_millis() as u64,
             "C1 call failed transiently; retrying"
         );
-        tokio::time::sleep(wait).await;
+        if !budget.sleep(wait).await {
+            return Err(call.interrupted(false));
+        }
+        last_error = Some(error);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio_util::sync::CancellationToken;
 
     #[test]
     fn backoff_is_capped_exponential_with_full_jitter() {
@@ -282,22 +322,31 @@ mod tests {
         use AttemptFailure::*;
         use Decision::*;
         use Idempotency::*;
-        for s in [429, 502, 503, 504] {
+        for s in [429, 500, 502, 503, 504] {
             assert_eq!(decide(Idempotent, Status(s)), Retry, "{s}");
             assert!(is_transient_status(s));
         }
-        for s in [400, 401, 403, 404, 409, 500, 501] {
+        for s in [400, 401, 403, 404, 409, 501, 505] {
             assert_eq!(decide(Idempotent, Status(s)), Fail, "{s}");
+        }
+        for s in [400, 401, 403, 404, 409] {
             assert_eq!(decide(Create, Status(s)), Fail, "{s}");
         }
         assert_eq!(decide(Idempotent, Connect), Retry);
         assert_eq!(decide(Idempotent, AfterSend), Retry);
-        assert_eq!(
-            decide(Idempotent, Certificate),
-            Fail,
-            "retrying cannot fix a certificate"
-        );
-        assert_eq!(decide(Create, Certificate), Fail);
+        for problem in [
+            EndpointProblem::UnknownHost,
+            EndpointProblem::NotTls,
+            EndpointProblem::NotHttp,
+            EndpointProblem::UntrustedCertificate,
+        ] {
+            assert_eq!(
+                decide(Idempotent, Endpoint(problem)),
+                Fail,
+                "retrying cannot fix {problem:?}"
+            );
+            assert_eq!(decide(Create, Endpoint(problem)), Fail);
+        }
     }
 
     #[test]
@@ -307,7 +356,8 @@ mod tests {
         use Idempotency::*;
         assert_eq!(decide(Create, Connect), Retry);
         assert_eq!(decide(Create, Status(429)), Retry);
-        for s in [502, 503, 504] {
+        // Any server error: C1 may have carried the create out before failing to answer.
+        for s in [500, 501, 502, 503, 504, 505, 599] {
             assert_eq!(decide(Create, Status(s)), Ambiguous, "{s}");
         }
         assert_eq!(decide(Create, AfterSend), Ambiguous);
@@ -340,10 +390,23 @@ mod tests {
         }
     }
 
-    /// Runs the loop over scripted attempt results (the last one repeats); returns the result
-    /// and the attempts made.
+    fn budget(within: Duration) -> CallBudget {
+        CallBudget::new(within, CancellationToken::new())
+    }
+
+    /// Runs the loop over scripted attempt results (the last one repeats) within `within`;
+    /// returns the result and the attempts made.
     async fn run_script(
         policy: &RetryPolicy,
+        idempotency: Idempotency,
+        script: Vec<fn() -> Result<u32, Failure>>,
+    ) -> (Result<u32, ClientError>, Vec<u32>) {
+        run_within(policy, &budget(policy.default_budget), idempotency, script).await
+    }
+
+    async fn run_within(
+        policy: &RetryPolicy,
+        budget: &CallBudget,
         idempotency: Idempotency,
         script: Vec<fn() -> Result<u32, Failure>>,
     ) -> (Result<u32, ClientError>, Vec<u32>) {
@@ -353,7 +416,7 @@ mod tests {
             idempotency,
         };
         let mut made = Vec::new();
-        let result = run(policy, &call, |n| {
+        let result = run(policy, budget, &call, |n, _timeout| {
             made.push(n);
             let next = script[(n as usize - 1).min(script.len() - 1)];
             async move { next() }
@@ -375,25 +438,172 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn gives_up_after_max_attempts_with_the_last_error() {
-        let (result, made) = run_script(
-            &RetryPolicy::fast(),
+    async fn gives_up_when_the_budget_runs_out_with_the_last_error() {
+        let policy = RetryPolicy {
+            base: Duration::from_millis(20),
+            cap: Duration::from_millis(40),
+            ..RetryPolicy::fast()
+        };
+        let started = Instant::now();
+        let (result, made) = run_within(
+            &policy,
+            &budget(Duration::from_millis(400)),
             Idempotency::Idempotent,
             vec![|| Err(status(503, None))],
         )
         .await;
-        assert_eq!(made, [1, 2, 3, 4, 5]);
+        // Bounded by the budget, not by a count: as many attempts as fit.
+        assert!(made.len() > 3, "{made:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
         let err = result.unwrap_err();
         assert!(
-            matches!(&err, ClientError::GaveUp { attempts: 5, .. }),
+            matches!(&err, ClientError::GaveUp { attempts, .. } if *attempts as usize == made.len()),
             "{err:?}"
         );
+        assert!(err.is_out_of_time());
         assert_eq!(err.status(), Some(503));
         assert!(
-            err.to_string()
-                .starts_with("read connector: gave up after 5 attempts over"),
+            err.to_string().starts_with(&format!(
+                "read connector: gave up after {} attempts over",
+                made.len()
+            )),
             "{err}"
         );
+        // A budget spent before the first attempt sends nothing.
+        let (result, made) = run_within(
+            &policy,
+            &budget(Duration::ZERO),
+            Idempotency::Idempotent,
+            vec![|| Ok(1)],
+        )
+        .await;
+        assert!(matches!(result, Err(ClientError::BudgetSpent { .. })));
+        assert!(made.is_empty());
+    }
+
+    fn refused() -> Failure {
+        Failure::Attempt {
+            failure: AttemptFailure::Connect,
+            retry_after: None,
+            error: ClientError::Transport {
+                operation: "op".into(),
+                url: "http://127.0.0.1:1/x".into(),
+                message: "connection refused".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn giving_up_says_whether_any_attempt_connected() {
+        let policy = RetryPolicy::fast();
+        for (script, connected) in [
+            (
+                vec![(|| Err(refused())) as fn() -> Result<u32, Failure>],
+                false,
+            ),
+            (
+                vec![|| Err(refused()), || Err(status(503, None)), || {
+                    Err(refused())
+                }],
+                true,
+            ),
+        ] {
+            let (result, _) = run_within(
+                &policy,
+                &budget(Duration::from_millis(100)),
+                Idempotency::Idempotent,
+                script,
+            )
+            .await;
+            let err = result.unwrap_err();
+            assert!(
+                matches!(err, ClientError::GaveUp { connected: c, .. } if c == connected),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_a_backoff_wait_at_once() {
+        let policy = RetryPolicy {
+            base: Duration::from_secs(3600),
+            cap: Duration::from_secs(3600),
+            ..RetryPolicy::fast()
+        };
+        let stop = CancellationToken::new();
+        let budget = CallBudget::new(Duration::from_secs(7200), stop.clone());
+        let stopper = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            stop.cancel();
+        });
+        let started = Instant::now();
+        let (result, made) = run_within(
+            &policy,
+            &budget,
+            Idempotency::Idempotent,
+            // 429 with a long Retry-After: the loop waits, and the stop ends the wait.
+            vec![|| Err(status(429, Some(Duration::from_secs(3000))))],
+        )
+        .await;
+        stopper.await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(60));
+        assert_eq!(made, [1]);
+        let err = result.unwrap_err();
+        assert!(err.is_interrupted(), "{err:?}");
+        assert!(!err.is_ambiguous(), "nothing was under way");
+        assert!(err.to_string().contains("interrupted"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_an_attempt_under_way_and_a_create_may_then_have_landed() {
+        for (idempotency, maybe_applied) in [
+            (Idempotency::Idempotent, false),
+            (Idempotency::Create, true),
+        ] {
+            let stop = CancellationToken::new();
+            let budget = CallBudget::new(Duration::from_secs(3600), stop.clone());
+            let call = Call {
+                operation: "create connector",
+                path: "/api/v1/x",
+                idempotency,
+            };
+            let stopper = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                stop.cancel();
+            });
+            let result: Result<u32, ClientError> =
+                run(&RetryPolicy::default(), &budget, &call, |_, _| async {
+                    // An answer that never comes.
+                    std::future::pending::<Result<u32, Failure>>().await
+                })
+                .await;
+            stopper.await.unwrap();
+            let err = result.unwrap_err();
+            assert!(
+                matches!(err, ClientError::Interrupted { maybe_applied: m, .. } if m == maybe_applied),
+                "{err:?}"
+            );
+            assert_eq!(err.is_ambiguous(), maybe_applied);
+        }
+    }
+
+    #[tokio::test]
+    async fn each_attempt_gets_what_is_left_of_the_budget_as_its_timeout() {
+        let policy = RetryPolicy::default(); // 60 s per attempt
+        let budget = budget(Duration::from_secs(5));
+        let call = Call {
+            operation: "read connector",
+            path: "/api/v1/x",
+            idempotency: Idempotency::Idempotent,
+        };
+        let mut timeouts = Vec::new();
+        let result = run(&policy, &budget, &call, |_, timeout| {
+            timeouts.push(timeout);
+            async { Ok(1) }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 1);
+        assert!(timeouts[0] <= Duration::from_secs(5), "{timeouts:?}");
     }
 
     #[tokio::test]
@@ -414,10 +624,10 @@ mod tests {
         let (result, made) = run_script(
             &RetryPolicy::fast(),
             Idempotency::Idempotent,
-            vec![|| Err(status(500, None))],
+            vec![|| Err(status(501, None))],
         )
         .await;
-        assert!(matches!(result, Err(ClientError::Api { status: 500, .. })));
+        assert!(matches!(result, Err(ClientError::Api { status: 501, .. })));
         assert_eq!(made, [1]);
     }
 
@@ -425,6 +635,7 @@ mod tests {
     async fn a_create_that_may_have_landed_is_ambiguous_at_once() {
         for script in [
             vec![(|| Err(status(503, None))) as fn() -> Result<u32, Failure>],
+            vec![|| Err(status(500, None))],
             vec![|| Err(broken())],
         ] {
             let (result, made) =
@@ -448,9 +659,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn retry_after_is_honoured_and_bounded_by_the_deadline() {
+    async fn retry_after_is_honoured_and_bounded_by_the_budget() {
         let policy = RetryPolicy {
-            deadline: Duration::from_secs(2),
+            default_budget: Duration::from_secs(2),
             ..RetryPolicy::fast()
         };
         let started = Instant::now();
@@ -471,7 +682,7 @@ mod tests {
             started.elapsed()
         );
 
-        // A wait that would pass the deadline is not waited: the loop gives up at once.
+        // A wait that would pass the budget is not waited: the loop gives up at once.
         let started = Instant::now();
         let (result, made) = run_script(
             &policy,

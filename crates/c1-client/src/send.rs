@@ -1,5 +1,7 @@
 //! One HTTP attempt: build the request, send it, and sort the outcome into a 2xx body, another
-//! answer, or no answer; each attempt is logged at debug without bodies, headers or secrets.
+//! answer, or no answer (possibly transient, or an endpoint problem retrying cannot fix: no such
+//! host, another protocol on that port, an untrusted certificate); each attempt is logged at
+//! debug without bodies, headers or secrets.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -8,17 +10,17 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
-use crate::error::ClientError;
+use crate::error::{ClientError, EndpointProblem};
 use crate::model::WireError;
 use crate::retry::{parse_retry_after, AttemptFailure, Failure};
 
 /// How long to wait for a TCP (and TLS) connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Sends requests, one attempt at a time.
+/// Sends requests, one attempt at a time. Cheap to clone (one connection pool).
+#[derive(Clone)]
 pub(crate) struct Sender {
     http: reqwest::Client,
-    attempt_timeout: Duration,
 }
 
 /// The body of a request.
@@ -66,7 +68,7 @@ pub(crate) struct Answer {
 /// A request that got no complete answer.
 #[derive(Debug)]
 pub(crate) struct Unanswered {
-    /// `Connect`, `AfterSend` or `Certificate`.
+    /// `Connect`, `AfterSend` or `Endpoint`.
     pub failure: AttemptFailure,
     /// The URL without its query.
     pub url: String,
@@ -92,10 +94,18 @@ impl Outcome {
             Outcome::Unanswered(failed) => Err(Failure::Attempt {
                 failure: failed.failure,
                 retry_after: None,
-                error: ClientError::Transport {
-                    operation: operation.to_string(),
-                    url: failed.url,
-                    message: failed.message,
+                error: match failed.failure {
+                    AttemptFailure::Endpoint(problem) => ClientError::Endpoint {
+                        operation: operation.to_string(),
+                        url: failed.url,
+                        problem,
+                        message: failed.message,
+                    },
+                    _ => ClientError::Transport {
+                        operation: operation.to_string(),
+                        url: failed.url,
+                        message: failed.message,
+                    },
                 },
             }),
         }
@@ -103,14 +113,10 @@ impl Outcome {
 }
 
 impl Sender {
-    /// The HTTP client: no redirects, a connect timeout, `attempt_timeout` per attempt. TLS uses
-    /// the system trust store, or the certificates in `SSL_CERT_FILE` / `SSL_CERT_DIR` when set
-    /// (rustls-native-certs); `tls` checks that those load.
-    pub(crate) fn new(
-        user_agent: &str,
-        attempt_timeout: Duration,
-        tls: bool,
-    ) -> Result<Self, ClientError> {
+    /// The HTTP client: no redirects, a connect timeout. TLS uses the system trust store, or the
+    /// certificates in `SSL_CERT_FILE` / `SSL_CERT_DIR` when set (rustls-native-certs); `tls`
+    /// checks that those load.
+    pub(crate) fn new(user_agent: &str, tls: bool) -> Result<Self, ClientError> {
         if tls {
             check_custom_ca_env()?;
         }
@@ -120,18 +126,20 @@ impl Sender {
             .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .map_err(|e| ClientError::Setup(error_chain(&e)))?;
-        Ok(Self {
-            http,
-            attempt_timeout,
-        })
+        Ok(Self { http })
     }
 
-    /// Sends `request` once (attempt number `attempt`, for the log).
-    pub(crate) async fn send_once(&self, request: Request<'_>, attempt: u32) -> Outcome {
+    /// Sends `request` once (attempt number `attempt`, for the log), giving up after `timeout`.
+    pub(crate) async fn send_once(
+        &self,
+        request: Request<'_>,
+        attempt: u32,
+        timeout: Duration,
+    ) -> Outcome {
         let mut builder = self
             .http
             .request(request.method.clone(), request.url.clone())
-            .timeout(self.attempt_timeout);
+            .timeout(timeout);
         if let Some(authorization) = request.authorization {
             builder = builder.header(AUTHORIZATION, authorization);
         }
@@ -173,12 +181,10 @@ impl Sender {
                     error = %error_chain(&e),
                     "C1 API call failed"
                 );
-                let failure = if is_certificate_error(&e) {
-                    AttemptFailure::Certificate
-                } else if e.is_connect() {
-                    AttemptFailure::Connect
-                } else {
-                    AttemptFailure::AfterSend
+                let failure = match endpoint_problem(&e) {
+                    Some(problem) => AttemptFailure::Endpoint(problem),
+                    None if e.is_connect() => AttemptFailure::Connect,
+                    None => AttemptFailure::AfterSend,
                 };
                 Outcome::Unanswered(unanswered(request.url, failure, &e))
             }
@@ -217,18 +223,79 @@ fn answer(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Answer {
 fn unanswered(url: &Url, failure: AttemptFailure, e: &reqwest::Error) -> Unanswered {
     let mut shown = url.clone();
     shown.set_query(None);
-    let mut message = error_chain(e);
-    if failure == AttemptFailure::Certificate {
-        message.push_str(
-            ". The server's TLS certificate is not trusted: if your organisation uses its own \
-             certificate authority, point SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR at it",
-        );
-    }
+    let server = match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        _ => url.to_string(),
+    };
+    let chain = error_chain(e);
+    let message = match failure {
+        AttemptFailure::Endpoint(EndpointProblem::UnknownHost) => format!(
+            "the host name {} does not resolve ({chain}): check the tenant's host name",
+            url.host_str().unwrap_or_default()
+        ),
+        AttemptFailure::Endpoint(EndpointProblem::NotTls) => format!(
+            "the server at {server} does not speak TLS ({chain}): is it a plain-HTTP port, to be \
+             used with an http:// URL?"
+        ),
+        AttemptFailure::Endpoint(EndpointProblem::NotHttp) => format!(
+            "the server at {server} did not answer in HTTP ({chain}): is it a TLS port, to be \
+             used with an https:// URL?"
+        ),
+        AttemptFailure::Endpoint(EndpointProblem::UntrustedCertificate) => format!(
+            "{chain}. The server's TLS certificate is not trusted: if your organisation uses its \
+             own certificate authority, point SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR at it"
+        ),
+        _ => chain,
+    };
     Unanswered {
         failure,
         url: shown.to_string(),
         message,
     }
+}
+
+/// The endpoint problem behind a failed request, when retrying cannot fix it: the host name
+/// does not resolve, `https://` to a plain-HTTP port (the answer is not TLS), `http://` to a
+/// TLS port or another protocol (the answer is not HTTP), or an untrusted certificate. Connection
+/// refused, resets and timeouts are not: a restarting server or a bad minute may end.
+fn endpoint_problem(e: &(dyn std::error::Error + 'static)) -> Option<EndpointProblem> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            match tls {
+                rustls::Error::InvalidCertificate(_) => {
+                    return Some(EndpointProblem::UntrustedCertificate)
+                }
+                rustls::Error::InvalidMessage(_)
+                | rustls::Error::InappropriateMessage { .. }
+                | rustls::Error::InappropriateHandshakeMessage { .. } => {
+                    return Some(EndpointProblem::NotTls)
+                }
+                _ => {}
+            }
+        }
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_parse() || h.is_parse_status())
+        {
+            return Some(EndpointProblem::NotHttp);
+        }
+        // hyper-util's connector names a failed name resolution "dns error" (its error type
+        // is private); the resolver's own message follows in the chain.
+        if err.to_string() == "dns error" {
+            return Some(EndpointProblem::UnknownHost);
+        }
+        // io::Error's `source` skips the error it wraps (tokio-rustls wraps rustls errors, and
+        // the connector wraps those again): step into it instead.
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
 }
 
 /// reqwest (rustls-native-certs) uses only the certificates named by `SSL_CERT_FILE` /
@@ -265,26 +332,6 @@ fn check_custom_ca_env() -> Result<(), ClientError> {
         );
     }
     Ok(())
-}
-
-/// True when the TLS handshake rejected the server's certificate (unknown issuer, expired,
-/// wrong name, ...): a configuration problem, not a transient one.
-fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = next {
-        if let Some(rustls::Error::InvalidCertificate(_)) = err.downcast_ref::<rustls::Error>() {
-            return true;
-        }
-        // io::Error's `source` skips the error it wraps (tokio-rustls wraps rustls errors, and
-        // the connector wraps those again): step into it instead.
-        next = match err.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => err.source(),
-        };
-    }
-    false
 }
 
 /// An error and its sources, joined: reqwest hides the useful part (e.g. "connection refused").
@@ -355,8 +402,25 @@ mod tests {
         (url, seen)
     }
 
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
     fn sender() -> Sender {
-        Sender::new("c1-client-tests", Duration::from_secs(5), false).unwrap()
+        Sender::new("c1-client-tests", false).unwrap()
+    }
+
+    /// A server that answers whatever first arrives on a connection (a request, a TLS hello)
+    /// with `answer`: a server of another protocol than the client's.
+    async fn serve_raw(answer: &'static [u8]) -> Url {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/x", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 16 * 1024];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket.write_all(answer).await;
+            }
+        });
+        url
     }
 
     fn get(url: &Url) -> Request<'_> {
@@ -385,6 +449,7 @@ mod tests {
                     authorization: Some(&bearer),
                 },
                 1,
+                TIMEOUT,
             )
             .await;
         assert!(
@@ -413,7 +478,7 @@ mod tests {
             body.len()
         );
         let (url, _) = serve_once(raw).await;
-        let outcome = sender().send_once(get(&url), 1).await;
+        let outcome = sender().send_once(get(&url), 1, TIMEOUT).await;
         let Outcome::Answered(answer) = outcome else {
             panic!("{outcome:?}")
         };
@@ -442,7 +507,7 @@ mod tests {
             "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: 12\r\n\r\n<html></html>",
         )
         .await;
-        let Outcome::Answered(answer) = sender().send_once(get(&url), 1).await else {
+        let Outcome::Answered(answer) = sender().send_once(get(&url), 1, TIMEOUT).await else {
             panic!("not an answer")
         };
         assert_eq!(answer.status, 502);
@@ -462,7 +527,7 @@ mod tests {
         ))
         .unwrap();
         drop(listener);
-        let Outcome::Unanswered(failed) = sender().send_once(get(&url), 1).await else {
+        let Outcome::Unanswered(failed) = sender().send_once(get(&url), 1, TIMEOUT).await else {
             panic!("answered")
         };
         assert_eq!(failed.failure, AttemptFailure::Connect);
@@ -477,7 +542,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_closed_without_an_answer_is_a_failure_after_sending() {
         let (url, _) = serve_once("").await;
-        let Outcome::Unanswered(failed) = sender().send_once(get(&url), 1).await else {
+        let Outcome::Unanswered(failed) = sender().send_once(get(&url), 1, TIMEOUT).await else {
             panic!("answered")
         };
         assert_eq!(failed.failure, AttemptFailure::AfterSend);
@@ -500,11 +565,87 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
             drop(socket);
         });
-        let sender = Sender::new("t", Duration::from_millis(200), false).unwrap();
-        let Outcome::Unanswered(failed) = sender.send_once(get(&url), 1).await else {
+        let Outcome::Unanswered(failed) = sender()
+            .send_once(get(&url), 1, Duration::from_millis(200))
+            .await
+        else {
             panic!("answered")
         };
         assert_eq!(failed.failure, AttemptFailure::AfterSend);
+    }
+
+    /// The endpoint problem and message of one attempt at `url`.
+    async fn endpoint_failure(url: &Url) -> (AttemptFailure, String) {
+        let sender = Sender::new("c1-client-tests", url.scheme() == "https").unwrap();
+        let Outcome::Unanswered(failed) = sender.send_once(get(url), 1, TIMEOUT).await else {
+            panic!("answered")
+        };
+        (failed.failure, failed.message)
+    }
+
+    #[tokio::test]
+    async fn a_host_name_that_does_not_resolve_is_an_endpoint_problem() {
+        // `.invalid` never resolves (RFC 6761), with or without a network.
+        let url = Url::parse("http://c1-tenant.invalid/x").unwrap();
+        let (failure, message) = endpoint_failure(&url).await;
+        assert_eq!(
+            failure,
+            AttemptFailure::Endpoint(EndpointProblem::UnknownHost),
+            "{message}"
+        );
+        assert!(
+            message.starts_with("the host name c1-tenant.invalid does not resolve"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn tls_to_a_plain_http_port_is_an_endpoint_problem() {
+        let mut url = serve_raw(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await;
+        url.set_scheme("https").unwrap();
+        let (failure, message) = endpoint_failure(&url).await;
+        assert_eq!(
+            failure,
+            AttemptFailure::Endpoint(EndpointProblem::NotTls),
+            "{message}"
+        );
+        let server = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+        assert!(
+            message.starts_with(&format!("the server at {server} does not speak TLS")),
+            "{message}"
+        );
+        assert!(message.contains("http:// URL?"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_http_is_an_endpoint_problem() {
+        // What a TLS server answers a plain-HTTP request with: a TLS alert record.
+        let url = serve_raw(b"\x15\x03\x01\x00\x02\x02\x32").await;
+        let (failure, message) = endpoint_failure(&url).await;
+        assert_eq!(
+            failure,
+            AttemptFailure::Endpoint(EndpointProblem::NotHttp),
+            "{message}"
+        );
+        assert!(message.contains("did not answer in HTTP"), "{message}");
+        assert!(message.contains("https:// URL?"), "{message}");
+        match Outcome::Unanswered(Unanswered {
+            failure,
+            url: url.to_string(),
+            message,
+        })
+        .into_result("read connector")
+        {
+            Err(Failure::Attempt {
+                error:
+                    ClientError::Endpoint {
+                        problem: EndpointProblem::NotHttp,
+                        ..
+                    },
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -515,8 +656,11 @@ mod tests {
             std::io::ErrorKind::InvalidData,
             rustls_err,
         ));
-        assert!(is_certificate_error(&wrapped));
+        assert_eq!(
+            endpoint_problem(&wrapped),
+            Some(EndpointProblem::UntrustedCertificate)
+        );
         let other = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        assert!(!is_certificate_error(&other));
+        assert_eq!(endpoint_problem(&other), None);
     }
 }

@@ -1,8 +1,11 @@
 //! Where each call's bearer token comes from: a ready token, or C1's client-credentials flow (a
 //! signed client assertion exchanged at the token endpoint). Tokens of that flow are cached for
-//! all clones of the client, fetched once for all concurrent callers, renewed shortly before they
-//! expire, and forgotten when C1 refuses them.
+//! all clones of the client, renewed shortly before they expire, and forgotten when C1 refuses
+//! them. One fetch serves every caller that needs a token meanwhile (single flight): they all get
+//! its token or its failure, and a failed fetch is remembered, so later callers fail at once with
+//! it instead of each running a retry cycle of its own.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,9 +15,10 @@ use rand::RngCore as _;
 use reqwest::header::HeaderValue;
 use reqwest::Method;
 use serde_json::{Map, Value};
-use tokio::sync::Mutex;
+use tokio::sync::watch;
 use url::Url;
 
+use crate::budget::CallBudget;
 use crate::config::{endpoint, Credentials, SigningKey};
 use crate::error::ClientError;
 use crate::model::{decode, WireToken};
@@ -45,8 +49,8 @@ impl Bearer {
 pub(crate) enum TokenSource {
     /// A ready token: sent as it is, never renewed.
     Ready(HeaderValue),
-    /// Tokens from the client-credentials flow (boxed: the cache is large next to a header).
-    ClientCredentials(Box<Exchange>),
+    /// Tokens from the client-credentials flow (shared with the fetch under way, if any).
+    ClientCredentials(Arc<Exchange>),
 }
 
 /// C1's client-credentials flow and its token cache.
@@ -56,14 +60,21 @@ pub(crate) struct Exchange {
     token_url: Url,
     /// The token host without port or brackets: the assertion's `aud`.
     audience: String,
-    /// Locked across a token request, so concurrent callers wait for one fetch.
+    /// Never held across an await: the fetch runs on its own task.
     cache: Mutex<Cache>,
 }
+
+/// The outcome of one fetch, as every caller waiting for it receives it.
+type Fetched = Result<Bearer, ClientError>;
 
 #[derive(Default)]
 struct Cache {
     token: Option<CachedToken>,
     fetched: u64,
+    /// The fetch under way: its outcome appears here once (None until then).
+    pending: Option<watch::Receiver<Option<Fetched>>>,
+    /// How the last fetch failed: later callers get it at once.
+    failed: Option<ClientError>,
 }
 
 struct CachedToken {
@@ -79,7 +90,7 @@ impl TokenSource {
                 .map(TokenSource::Ready)
                 .ok_or(ClientError::AccessTokenNotHeaderSafe),
             Credentials::ClientCredentials { client_id, key } => {
-                Ok(TokenSource::ClientCredentials(Box::new(Exchange {
+                Ok(TokenSource::ClientCredentials(Arc::new(Exchange {
                     client_id,
                     key,
                     token_url: endpoint(
@@ -97,28 +108,31 @@ impl TokenSource {
     }
 
     /// The bearer for the next call: the ready token, or a fresh one from the cache (fetched with
-    /// `retry` when missing or about to expire).
+    /// `retry` within `budget` when missing or about to expire, or the fetch under way).
     pub(crate) async fn bearer(
         &self,
         sender: &Sender,
         retry: &RetryPolicy,
+        budget: &CallBudget,
     ) -> Result<Bearer, ClientError> {
         match self {
             TokenSource::Ready(authorization) => Ok(Bearer {
                 authorization: authorization.clone(),
                 generation: 0,
             }),
-            TokenSource::ClientCredentials(exchange) => exchange.bearer(sender, retry).await,
+            TokenSource::ClientCredentials(exchange) => {
+                exchange.bearer(sender, retry, budget).await
+            }
         }
     }
 
     /// C1 refused `bearer` (401): forgets it if it is still the cached one. True when another
     /// token may help, which is never the case for a ready token.
-    pub(crate) async fn refused(&self, bearer: &Bearer) -> bool {
+    pub(crate) fn refused(&self, bearer: &Bearer) -> bool {
         match self {
             TokenSource::Ready(_) => false,
             TokenSource::ClientCredentials(exchange) => {
-                let mut cache = exchange.cache.lock().await;
+                let mut cache = exchange.lock();
                 if cache
                     .token
                     .as_ref()
@@ -133,22 +147,92 @@ impl TokenSource {
 }
 
 impl Exchange {
-    async fn bearer(&self, sender: &Sender, retry: &RetryPolicy) -> Result<Bearer, ClientError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(token) = cache.token.as_ref().filter(|t| Instant::now() < t.renew_at) {
-            return Ok(token.bearer.clone());
-        }
-        let (authorization, lifetime) = self.fetch(sender, retry).await?;
-        cache.fetched += 1;
-        let bearer = Bearer {
-            authorization,
-            generation: cache.fetched,
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached token; else the outcome of the fetch under way, or of one started now within
+    /// `budget` (the first caller's: the fetch is shared, so is its budget). A waiter gives up
+    /// when its own budget runs out or it is stopped; the fetch then goes on for the others.
+    async fn bearer(
+        self: &Arc<Self>,
+        sender: &Sender,
+        retry: &RetryPolicy,
+        budget: &CallBudget,
+    ) -> Result<Bearer, ClientError> {
+        let mut outcome = {
+            let mut cache = self.lock();
+            if let Some(token) = cache.token.as_ref().filter(|t| Instant::now() < t.renew_at) {
+                return Ok(token.bearer.clone());
+            }
+            if let Some(failed) = &cache.failed {
+                return Err(ClientError::TokenFailedEarlier {
+                    operation: OPERATION.to_string(),
+                    source: Box::new(failed.clone()),
+                });
+            }
+            match &cache.pending {
+                Some(pending) => pending.clone(),
+                None => {
+                    let (publish, outcome) = watch::channel(None);
+                    cache.pending = Some(outcome.clone());
+                    let exchange = Arc::clone(self);
+                    let (sender, retry, budget) = (sender.clone(), retry.clone(), budget.clone());
+                    tokio::spawn(async move {
+                        let fetched = exchange.fetch(&sender, &retry, &budget).await;
+                        let fetched = exchange.settle(fetched);
+                        let _ = publish.send(Some(fetched));
+                    });
+                    outcome
+                }
+            }
         };
-        cache.token = Some(CachedToken {
-            bearer: bearer.clone(),
-            renew_at: Instant::now() + lifetime.saturating_sub(renewal_margin(lifetime)),
-        });
-        Ok(bearer)
+        let call = Call {
+            operation: OPERATION,
+            path: self.token_url.path(),
+            idempotency: Idempotency::Idempotent,
+        };
+        tokio::select! {
+            biased;
+            () = budget.stopped() => Err(call.interrupted(false)),
+            () = tokio::time::sleep(budget.remaining()) => Err(ClientError::BudgetSpent {
+                operation: OPERATION.to_string(),
+            }),
+            published = outcome.wait_for(Option::is_some) => match published {
+                Ok(fetched) => fetched.clone().expect("waited for an outcome"),
+                Err(_) => Err(ClientError::Setup(
+                    "the token request ended without an outcome".to_string(),
+                )),
+            },
+        }
+    }
+
+    /// Records how a fetch ended: a token is cached; a failure is remembered unless the fetch
+    /// was merely interrupted. The outcome is returned for everyone waiting.
+    fn settle(&self, fetched: Result<(HeaderValue, Duration), ClientError>) -> Fetched {
+        let mut cache = self.lock();
+        cache.pending = None;
+        match fetched {
+            Ok((authorization, lifetime)) => {
+                cache.fetched += 1;
+                let bearer = Bearer {
+                    authorization,
+                    generation: cache.fetched,
+                };
+                cache.token = Some(CachedToken {
+                    bearer: bearer.clone(),
+                    renew_at: Instant::now() + lifetime.saturating_sub(renewal_margin(lifetime)),
+                });
+                Ok(bearer)
+            }
+            Err(error) => {
+                if !error.is_interrupted() {
+                    tracing::warn!(error = %error, "the C1 token request failed; later calls fail with it at once");
+                    cache.failed = Some(error.clone());
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Exchanges a new client assertion for an access token: its header and lifetime.
@@ -156,13 +240,14 @@ impl Exchange {
         &self,
         sender: &Sender,
         retry: &RetryPolicy,
+        budget: &CallBudget,
     ) -> Result<(HeaderValue, Duration), ClientError> {
         let call = Call {
             operation: OPERATION,
             path: self.token_url.path(),
             idempotency: Idempotency::Idempotent,
         };
-        let body = retry::run(retry, &call, |attempt| async move {
+        let body = retry::run(retry, budget, &call, |attempt, timeout| async move {
             let assertion = self.assertion(SystemTime::now());
             let form = [
                 ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
@@ -179,7 +264,7 @@ impl Exchange {
                 payload: Payload::Form(&form),
                 authorization: None,
             };
-            match sender.send_once(request, attempt).await {
+            match sender.send_once(request, attempt, timeout).await {
                 // How the token endpoint refuses credentials (OAuth `invalid_client` is a 400).
                 Outcome::Answered(answer) if matches!(answer.status, 400 | 401 | 403) => {
                     Err(Failure::Final(ClientError::Unauthenticated {
@@ -269,7 +354,7 @@ fn renewal_margin(lifetime: Duration) -> Duration {
 mod tests {
     use super::*;
 
-    fn exchange_for(seed: u8) -> Box<Exchange> {
+    fn exchange_for(seed: u8) -> Arc<Exchange> {
         let key = SigningKey::from_dalek(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]));
         let credentials = Credentials::ClientCredentials {
             client_id: "tf@acme.conductor.one/xyz".into(),
@@ -342,11 +427,15 @@ mod tests {
             &base,
         )
         .unwrap();
-        let sender = Sender::new("t", Duration::from_secs(1), false).unwrap();
-        let bearer = ready.bearer(&sender, &RetryPolicy::fast()).await.unwrap();
+        let sender = Sender::new("t", false).unwrap();
+        let budget = CallBudget::new(Duration::from_secs(1), Default::default());
+        let bearer = ready
+            .bearer(&sender, &RetryPolicy::fast(), &budget)
+            .await
+            .unwrap();
         assert_eq!(bearer.authorization(), "Bearer tok-1");
         assert!(bearer.authorization().is_sensitive());
-        assert!(!ready.refused(&bearer).await, "no other token to try");
+        assert!(!ready.refused(&bearer), "no other token to try");
         let bad = TokenSource::new(
             Credentials::AccessToken(crate::SecretString::new("tok\n1")),
             &base,

@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use c1_client::{
-    ClientConfig, ClientError, ConnectorClient, ConnectorSettings, CreateConfigured,
-    CreateDelegated, Credentials, RetryPolicy, SecretString, SigningKey,
+    CallBudget, CancellationToken, ClientConfig, ClientError, ConnectorClient, ConnectorSettings,
+    CreateConfigured, CreateDelegated, Credentials, RetryPolicy, SecretString, SigningKey,
 };
 use c1_contract::integrations::{Integration as _, Twingate};
 use c1_contract::jws;
@@ -38,6 +38,8 @@ struct Fake {
     key: Option<ed25519_dalek::VerifyingKey>,
     token_ttl: u64,
     token_delay_ms: u64,
+    /// Every token request is answered with this status (a C1 error body), when set.
+    token_status: Option<u16>,
     reject_all_tokens: bool,
     token_requests: AtomicUsize,
     issued: Mutex<Vec<String>>,
@@ -124,6 +126,9 @@ async fn handle(
     if path == "/auth/v1/token" {
         fake.token_requests.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(fake.token_delay_ms)).await;
+        if let Some(status) = fake.token_status {
+            return error(status, 14, "token service unavailable");
+        }
         let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
         if let Err(e) = check_assertion(&fake, &form) {
             fake.assertion_errors.lock().unwrap().push(e);
@@ -316,6 +321,92 @@ async fn one_token_for_a_hundred_concurrent_calls() {
     );
 }
 
+/// Fifty callers that need a token while the token endpoint is down share one token request
+/// and its failure: one retry cycle (one budget), not fifty; a caller after that fails at once
+/// with the remembered failure, without another request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callers_share_one_failed_token_request() {
+    let h = start(|f| f.token_status = Some(503)).await;
+    let budget = CallBudget::new(Duration::from_millis(600), CancellationToken::new());
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let c = h.client.within(budget.clone());
+            tokio::spawn(async move { c.get("app1", &format!("c{i}")).await })
+        })
+        .collect();
+    let mut errors = HashSet::new();
+    for t in tasks {
+        errors.insert(t.await.unwrap().unwrap_err().to_string());
+    }
+    assert_eq!(errors.len(), 1, "one shared failure: {errors:?}");
+    let shared = errors.into_iter().next().unwrap();
+    assert!(
+        shared.starts_with("get access token: gave up after "),
+        "{shared}"
+    );
+    // The requests made are exactly the attempts of the one shared cycle.
+    let attempts: usize = shared
+        .trim_start_matches("get access token: gave up after ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(h.fake.token_requests.load(Ordering::SeqCst), attempts);
+    assert!(attempts >= 2, "retried within the budget: {shared}");
+    assert_eq!(h.fake.api_calls("GET", "/connectors/"), 0);
+
+    // Later callers, whatever their budget, fail at once with the remembered failure.
+    let later = h.client.get("app1", "c1").await.unwrap_err();
+    assert!(
+        matches!(later, ClientError::TokenFailedEarlier { .. }),
+        "{later:?}"
+    );
+    assert_eq!(
+        later.to_string(),
+        format!(
+            "get access token: the token request already failed: {}",
+            shared.trim_start_matches("get access token: ")
+        )
+    );
+    assert_eq!(h.fake.token_requests.load(Ordering::SeqCst), attempts);
+}
+
+/// A refused credential is remembered as well: later calls are refused without asking again,
+/// and still read as refused credentials.
+#[tokio::test]
+async fn a_refused_token_request_is_remembered() {
+    let h = start(|f| f.token_status = Some(401)).await;
+    let first = h.client.list("app1").await.unwrap_err();
+    assert!(first.is_unauthenticated(), "{first:?}");
+    let second = h.client.list("app1").await.unwrap_err();
+    assert!(second.is_unauthenticated(), "{second:?}");
+    assert!(
+        second
+            .to_string()
+            .contains("the token request already failed"),
+        "{second}"
+    );
+    assert_eq!(h.fake.token_requests.load(Ordering::SeqCst), 1);
+}
+
+/// A stop ends the wait for a token request under way at once, and is not remembered: the
+/// next caller tries again.
+#[tokio::test]
+async fn a_stopped_caller_does_not_poison_the_token_cache() {
+    let h = start(|f| f.token_delay_ms = 300).await;
+    let stop = CancellationToken::new();
+    let stopped = h
+        .client
+        .within(CallBudget::new(Duration::from_secs(60), stop.clone()));
+    let waiting = tokio::spawn(async move { stopped.get("app1", "c1").await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.cancel();
+    let err = waiting.await.unwrap().unwrap_err();
+    assert!(err.is_interrupted(), "{err:?}");
+    h.client.get("app1", "c1").await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn short_lived_tokens_are_renewed_before_expiry() {
     let h = start(|f| f.token_ttl = 1).await;
@@ -455,16 +546,27 @@ async fn retries_503_then_succeeds() {
 #[tokio::test]
 async fn gives_up_with_a_summary() {
     let h = start(|_| {}).await;
-    script(&h, &[Scripted::Status(503); 10]);
+    script(&h, &[Scripted::Status(503); 10_000]);
     let err = h.client.get("app1", "c1").await.unwrap_err();
+    let ClientError::GaveUp { attempts, .. } = &err else {
+        panic!("{err:?}")
+    };
     let text = err.to_string();
-    assert!(text.contains("gave up after 5 attempts over"), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "read connector: gave up after {attempts} attempts over"
+        )),
+        "{text}"
+    );
     assert!(
         text.contains("503") && text.contains("unavailable"),
         "{text}"
     );
     assert_eq!(err.status(), Some(503));
-    assert_eq!(h.fake.api_calls("GET", "/connectors/c1"), 5);
+    assert_eq!(
+        h.fake.api_calls("GET", "/connectors/c1"),
+        *attempts as usize
+    );
 }
 
 #[tokio::test]
@@ -505,15 +607,27 @@ async fn create_against_a_closed_port_is_retried_not_ambiguous() {
         settings: settings(),
         description: None,
     };
-    let err = ConnectorClient::new(cfg)
-        .unwrap()
-        .create_configured("app1", &req)
-        .await
-        .unwrap_err();
+    let client = ConnectorClient::new(cfg).unwrap();
+    let err = client.create_configured("app1", &req).await.unwrap_err();
     assert!(!err.is_ambiguous(), "{err:?}");
+    assert!(err.is_out_of_time(), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("gave up after 5 attempts"), "{text}");
+    assert!(text.contains("gave up after"), "{text}");
     assert!(text.contains("could not reach C1"), "{text}");
+    // Unreachable for a whole budget: later calls (with a ready token, no token request to
+    // share) fail at once with that failure instead of each retrying for a budget of its own.
+    let later = client.get("app1", "c1").await.unwrap_err();
+    assert!(
+        matches!(later, ClientError::UnreachableEarlier { .. }),
+        "{later:?}"
+    );
+    assert_eq!(
+        later.to_string(),
+        format!(
+            "read connector: not sent: C1 was already unreachable for a whole call: {}",
+            text.trim_start_matches("create connector: ")
+        )
+    );
 }
 
 #[tokio::test]

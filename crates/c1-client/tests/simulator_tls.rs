@@ -1,10 +1,14 @@
 //! HTTPS against the simulator: a corporate CA is trusted through `SSL_CERT_FILE`, and without
-//! it the untrusted certificate fails at once with the fix in the message. (Its own test binary:
+//! it the untrusted certificate fails at once with the fix in the message; so does plain HTTP
+//! sent to the TLS port. (Its own test binary:
 //! it sets process environment.)
 
 use std::time::Duration;
 
-use c1_client::{ClientConfig, ClientError, ConnectorClient, Credentials, RetryPolicy, SigningKey};
+use c1_client::{
+    ClientConfig, ClientError, ConnectorClient, Credentials, EndpointProblem, RetryPolicy,
+    SecretString, SigningKey,
+};
 use c1_sim::TlsFiles;
 use c1_sim::{ServeOptions, Server};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
@@ -17,7 +21,7 @@ fn client_for(server: &Server, creds: &c1_sim::MintedCredentials) -> ConnectorCl
             key: SigningKey::from_client_secret(&creds.client_secret).unwrap(),
         },
         retry: RetryPolicy {
-            deadline: Duration::from_secs(20),
+            default_budget: Duration::from_secs(20),
             ..RetryPolicy::fast()
         },
         user_agent: "c1-client-tests/1".to_string(),
@@ -63,10 +67,39 @@ async fn https_with_a_corporate_ca() {
     // Not trusted: fails on the first attempt, and says how to fix it.
     std::env::remove_var("SSL_CERT_FILE");
     std::env::remove_var("SSL_CERT_DIR");
-    // (`Transport`, not `GaveUp`: retrying cannot fix a certificate.)
+    // (`Endpoint`, not `GaveUp`: retrying cannot fix a certificate.)
     let err = client_for(&server, &creds).list("app1").await.unwrap_err();
-    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ClientError::Endpoint {
+                problem: EndpointProblem::UntrustedCertificate,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("SSL_CERT_FILE"), "{err}");
+
+    // Plain HTTP to the TLS port: the answer is not HTTP, which retrying cannot fix either.
+    let plain = ConnectorClient::new(ClientConfig {
+        base_url: server
+            .base_url()
+            .replace("https://", "http://")
+            .parse()
+            .unwrap(),
+        credentials: Credentials::AccessToken(SecretString::new("t")),
+        retry: RetryPolicy::fast(),
+        user_agent: "c1-client-tests/1".to_string(),
+    })
+    .unwrap();
+    let err = plain.list("app1").await.unwrap_err();
+    assert_eq!(
+        err.endpoint_problem(),
+        Some(EndpointProblem::NotHttp),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("is it a TLS port"), "{err}");
 
     // Trusted through SSL_CERT_FILE, as with a corporate CA.
     std::env::set_var("SSL_CERT_FILE", &ca_file);

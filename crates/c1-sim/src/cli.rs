@@ -83,6 +83,10 @@ pub struct ServeArgs {
     /// HTTP status (500-599) of injected server errors.
     #[arg(long, value_name = "STATUS", default_value_t = 503)]
     pub fail_status: u16,
+    /// Injected server errors take these statuses (500-599) in turn, e.g. 500,502,503,504
+    /// (instead of --fail-status).
+    #[arg(long, value_name = "STATUSES", value_delimiter = ',')]
+    pub fail_statuses: Vec<u16>,
     /// Fault: every Nth /api/ or /auth/ call has its connection closed without an answer (0 = never).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub drop_every: u64,
@@ -96,6 +100,15 @@ pub struct ServeArgs {
     /// acted but the answer is lost), as when a create's outcome is unknown to the client
     #[arg(long)]
     pub fault_after_handling: bool,
+    /// Fault: with --fault-after-handling, a struck call is answered with its fault at once and
+    /// carried out this many milliseconds later (a create that lands late; 0 = at once).
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        requires = "fault_after_handling"
+    )]
+    pub fault_land_late_ms: u64,
     /// A setting value that the simulated connectors reject: a sync with it ends in
     /// SYNC_STATUS_ERROR. Repeatable.
     #[arg(long = "bad-credential", value_name = "VALUE")]
@@ -147,10 +160,12 @@ impl ServeArgs {
                 retry_after_secs: self.retry_after,
                 fail_5xx_every: self.fail_5xx_every,
                 fail_status: self.fail_status,
+                fail_statuses: self.fail_statuses.clone(),
                 drop_every: self.drop_every,
                 path_contains: self.fault_path_contains.clone(),
                 method: self.fault_method.clone(),
                 after_handling: self.fault_after_handling,
+                land_late_ms: self.fault_land_late_ms,
             },
             bad_credentials: self.bad_credentials.clone(),
             max_body_bytes: self.max_body_bytes,

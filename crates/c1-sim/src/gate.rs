@@ -88,6 +88,19 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
         .extensions()
         .get::<ConnectionInfo>()
         .map(|i| i.kill.clone());
+    if let (Some(fault), true) = (after, decision.land_late_ms > 0) {
+        // The answer is lost at once; the call is carried out later, in the background.
+        return land_late(
+            request,
+            next,
+            token_check,
+            decision.land_late_ms,
+            fault,
+            kill,
+            || log(fault_status(fault), client_id.clone()),
+        )
+        .await;
+    }
     let response = match before {
         Some(FaultAction::Drop) => {
             log(0, client_id);
@@ -128,6 +141,44 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
     };
     log(response.status().as_u16(), client_id);
     response
+}
+
+/// Answers `fault` now and carries `request` out `late_ms` later (after its token check), as a
+/// request that C1 acts on after its client has given up.
+async fn land_late(
+    mut request: Request,
+    next: Next,
+    token_check: Option<TokenCheck>,
+    late_ms: u64,
+    fault: FaultAction,
+    kill: Option<Arc<Notify>>,
+    log: impl FnOnce(),
+) -> Response {
+    if let Some(TokenCheck::Valid(caller)) = token_check {
+        request.extensions_mut().insert(caller);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(late_ms)).await;
+            let landed = next.run(request).await;
+            tracing::info!(status = %landed.status(), "a call answered earlier was carried out late");
+        });
+    }
+    log();
+    match fault {
+        FaultAction::Drop => drop_connection(kill).await,
+        FaultAction::ServerError { status } => server_fault(status),
+        FaultAction::TooManyRequests { .. } => server_fault(503),
+    }
+}
+
+/// The status the request log shows for a fault: 0 for a dropped connection.
+fn fault_status(fault: FaultAction) -> u16 {
+    match fault {
+        FaultAction::Drop => 0,
+        FaultAction::TooManyRequests { .. } => 429,
+        FaultAction::ServerError { status } => StatusCode::from_u16(status)
+            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            .as_u16(),
+    }
 }
 
 /// Closes the connection without an answer. Should that not be possible (another HTTP/2 stream

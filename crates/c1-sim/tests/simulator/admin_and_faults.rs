@@ -386,3 +386,62 @@ async fn a_fault_after_handling_loses_the_answer_but_keeps_the_effect() {
     assert_eq!(connectors.len(), 1, "the create was carried out: {list}");
     assert_eq!(connectors[0]["connector"]["description"], "marker-42");
 }
+
+#[tokio::test]
+async fn a_call_can_land_late_after_its_answer_was_lost() {
+    let sim = Sim::start().await;
+    let client = sim.login().await;
+    let (status, faults) = sim
+        .admin(
+            Method::PUT,
+            "/_sim/faults",
+            Some(json!({
+                "fail_5xx_every": 1,
+                "fail_statuses": [500, 504],
+                "path_contains": "/connectors/create",
+                "after_handling": true,
+                "land_late_ms": 600,
+            })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(faults["land_late_ms"], 600);
+    let mut statuses = Vec::new();
+    for marker in ["late-1", "late-2"] {
+        let mut body = twingate_create("key", "acme");
+        body["description"] = json!(marker);
+        let answer = client
+            .call(
+                Method::POST,
+                &format!("/api/v1/apps/{APP}/connectors/create"),
+                Some("c1.api.app.v1.ConnectorServiceCreateRequestInput"),
+                Some(&body),
+            )
+            .await;
+        statuses.push(answer.status);
+    }
+    assert_eq!(statuses, [500, 504], "the listed statuses in turn");
+    let list = client.list(APP).await;
+    assert!(
+        list["list"].as_array().is_none_or(|l| l.is_empty()),
+        "answered before carried out: {list}"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let list = client.list(APP).await;
+        let landed: Vec<_> = list["list"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .map(|c| c["connector"]["description"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if landed.len() == 2 {
+            assert!(landed.contains(&"late-1".to_string()), "{landed:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never landed: {list}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
