@@ -72,7 +72,8 @@ struct Cache {
     token: Option<CachedToken>,
     fetched: u64,
     /// The fetch under way: its outcome appears here once (None until then).
-    pending: Option<watch::Receiver<Option<Fetched>>>,
+    /// The fetch under way: its outcome, and the deadline of the budget it runs within.
+    pending: Option<(watch::Receiver<Option<Fetched>>, Instant)>,
     /// How the last fetch failed: later callers get it at once.
     failed: Option<ClientError>,
 }
@@ -160,7 +161,7 @@ impl Exchange {
         retry: &RetryPolicy,
         budget: &CallBudget,
     ) -> Result<Bearer, ClientError> {
-        let mut outcome = {
+        let (mut outcome, fetch_deadline) = {
             let mut cache = self.lock();
             if let Some(token) = cache.token.as_ref().filter(|t| Instant::now() < t.renew_at) {
                 return Ok(token.bearer.clone());
@@ -175,18 +176,21 @@ impl Exchange {
                 Some(pending) => pending.clone(),
                 None => {
                     let (publish, outcome) = watch::channel(None);
-                    cache.pending = Some(outcome.clone());
+                    cache.pending = Some((outcome.clone(), budget.deadline()));
                     let exchange = Arc::clone(self);
-                    let (sender, retry, budget) = (sender.clone(), retry.clone(), budget.clone());
+                    let (sender, retry, shared) = (sender.clone(), retry.clone(), budget.clone());
                     tokio::spawn(async move {
-                        let fetched = exchange.fetch(&sender, &retry, &budget).await;
+                        let fetched = exchange.fetch(&sender, &retry, &shared).await;
                         let fetched = exchange.settle(fetched);
                         let _ = publish.send(Some(fetched));
                     });
-                    outcome
+                    (outcome, budget.deadline())
                 }
             }
         };
+        // A waiter whose budget outlasts the fetch's waits for its outcome: the fetch ends
+        // within its own budget, and its error says more than "budget spent" would.
+        let own_deadline_first = budget.deadline() < fetch_deadline;
         let call = Call {
             operation: OPERATION,
             path: self.token_url.path(),
@@ -195,7 +199,7 @@ impl Exchange {
         tokio::select! {
             biased;
             () = budget.stopped() => Err(call.interrupted(false)),
-            () = tokio::time::sleep(budget.remaining()) => Err(ClientError::BudgetSpent {
+            () = tokio::time::sleep(budget.remaining()), if own_deadline_first => Err(ClientError::BudgetSpent {
                 operation: OPERATION.to_string(),
             }),
             published = outcome.wait_for(Option::is_some) => match published {
