@@ -22,7 +22,10 @@ pub use config::{
     check_base_url, BaseUrlError, ClientConfig, Credentials, SecretString, SigningKey,
 };
 pub use error::{ClientError, EndpointProblem};
-pub use model::{Connector, ConnectorSettings, CreateConfigured, CreateDelegated};
+pub use model::{
+    Connector, ConnectorSettings, ConnectorStatus, CreateConfigured, CreateDelegated, SyncProgress,
+    SyncStatus,
+};
 pub use retry::RetryPolicy;
 /// The stop signal of a [`CallBudget`].
 pub use tokio_util::sync::CancellationToken;

@@ -69,6 +69,54 @@ pub struct CreateDelegated {
     pub description: Option<String>,
 }
 
+/// Where a connector's sync stands (`status.status` in the API).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SyncStatus {
+    /// `SYNC_STATUS_UNSPECIFIED`: no sync yet (a delegated connector), or a value this client
+    /// does not know (logged when decoded).
+    #[default]
+    Unspecified,
+    /// `SYNC_STATUS_RUNNING`.
+    Running,
+    /// `SYNC_STATUS_DONE`: the last sync finished.
+    Done,
+    /// `SYNC_STATUS_ERROR`: the last sync failed; `last_error` says why.
+    Error,
+    /// `SYNC_STATUS_DISABLED`: C1 runs no syncs of this connector.
+    Disabled,
+}
+
+impl SyncStatus {
+    /// The status C1 names `wire` (`SYNC_STATUS_DONE`, ...); None for a value it does not list.
+    pub fn from_wire(wire: &str) -> Option<Self> {
+        Some(match wire {
+            "SYNC_STATUS_UNSPECIFIED" | "" => SyncStatus::Unspecified,
+            "SYNC_STATUS_RUNNING" => SyncStatus::Running,
+            "SYNC_STATUS_DONE" => SyncStatus::Done,
+            "SYNC_STATUS_ERROR" => SyncStatus::Error,
+            "SYNC_STATUS_DISABLED" => SyncStatus::Disabled,
+            _ => return None,
+        })
+    }
+
+    /// True once the sync has ended (done or failed).
+    pub fn is_finished(self) -> bool {
+        matches!(self, SyncStatus::Done | SyncStatus::Error)
+    }
+}
+
+/// A connector's sync (`status` in the API): where it stands and when it started and ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectorStatus {
+    pub status: SyncStatus,
+    /// C1's `lastError`; None when absent or empty.
+    pub last_error: Option<String>,
+    /// When the current (or last) sync started; RFC 3339, second precision, UTC with `Z`.
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
 /// A connector as read back from C1.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Connector {
@@ -87,6 +135,83 @@ pub struct Connector {
     pub updated_at: Option<String>,
     /// Set while/after C1 deletes the connector; the caller decides what that means.
     pub deleted_at: Option<String>,
+    /// When the connector's settings (`config`) last changed.
+    pub config_updated_at: Option<String>,
+    /// Its sync; None when C1 sent no `status`.
+    pub status: Option<ConnectorStatus>,
+}
+
+impl Connector {
+    /// Where the connector's sync stands (unspecified when C1 sent no status).
+    pub fn sync_status(&self) -> SyncStatus {
+        self.status
+            .as_ref()
+            .map_or(SyncStatus::Unspecified, |s| s.status)
+    }
+
+    /// When this answer's settings took effect, for [`Self::sync_since`]: `configUpdatedAt`,
+    /// else `updatedAt` (C1's clock, not ours).
+    pub fn settings_changed_at(&self) -> Option<String> {
+        self.config_updated_at
+            .clone()
+            .or_else(|| self.updated_at.clone())
+    }
+
+    /// How the first sync that started at or after `changed_at` stands (any sync when it is
+    /// None). A sync that started earlier is an older one: [`SyncProgress::NotStarted`].
+    pub fn sync_since(&self, changed_at: Option<&str>) -> SyncProgress {
+        let Some(status) = &self.status else {
+            return SyncProgress::NotStarted;
+        };
+        let started_after = match (&status.started_at, changed_at) {
+            (Some(started), Some(changed)) => !is_before(started, changed),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        match status.status {
+            SyncStatus::Disabled => SyncProgress::Disabled,
+            _ if !started_after => SyncProgress::NotStarted,
+            SyncStatus::Done => SyncProgress::Done,
+            SyncStatus::Error => SyncProgress::Failed,
+            SyncStatus::Running | SyncStatus::Unspecified => SyncProgress::Running,
+        }
+    }
+}
+
+/// Where the first sync after a change stands ([`Connector::sync_since`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncProgress {
+    /// No sync since the change has been seen yet (the status still shows an older one).
+    NotStarted,
+    /// It is under way.
+    Running,
+    /// It finished without error.
+    Done,
+    /// It ended in `SYNC_STATUS_ERROR`; `last_error` says why.
+    Failed,
+    /// C1 runs no syncs of this connector: none will come.
+    Disabled,
+}
+
+impl SyncProgress {
+    /// True once waiting longer cannot change the outcome.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            SyncProgress::Done | SyncProgress::Failed | SyncProgress::Disabled
+        )
+    }
+}
+
+/// `a` is strictly earlier than `b` (RFC 3339 instants; text that does not parse is compared as
+/// text, which orders the normalised form correctly).
+fn is_before(a: &str, b: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    let parse = |s: &str| time::OffsetDateTime::parse(s, &Rfc3339).ok();
+    match (parse(a), parse(b)) {
+        (Some(a), Some(b)) => a < b,
+        _ => a < b,
+    }
 }
 
 /// Normalises an RFC 3339 timestamp to second precision UTC with `Z`. Values that do not parse,
@@ -120,6 +245,35 @@ fn ts(v: &Option<String>) -> Option<String> {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireStatus {
+    status: Option<String>,
+    last_error: Option<String>,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+    updated_at: Option<String>,
+}
+
+impl WireStatus {
+    fn into_status(self) -> ConnectorStatus {
+        let wire = self.status.unwrap_or_default();
+        let status = SyncStatus::from_wire(&wire).unwrap_or_else(|| {
+            // The contract allows values it does not list (x-speakeasy-unknown-values).
+            let shown: String = wire.chars().take(64).collect();
+            tracing::warn!(status = %shown, "C1 sent a sync status this provider does not know; taken as unspecified");
+            SyncStatus::Unspecified
+        });
+        ConnectorStatus {
+            status,
+            last_error: self.last_error.filter(|e| !e.trim().is_empty()),
+            started_at: ts(&self.started_at),
+            completed_at: ts(&self.completed_at),
+            updated_at: ts(&self.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
 pub(crate) struct WireConnector {
     id: Option<String>,
     app_id: Option<String>,
@@ -131,6 +285,8 @@ pub(crate) struct WireConnector {
     created_at: Option<String>,
     updated_at: Option<String>,
     deleted_at: Option<String>,
+    config_updated_at: Option<String>,
+    status: Option<WireStatus>,
 }
 
 impl WireConnector {
@@ -149,6 +305,8 @@ impl WireConnector {
             created_at: ts(&self.created_at),
             updated_at: ts(&self.updated_at),
             deleted_at: ts(&self.deleted_at),
+            config_updated_at: ts(&self.config_updated_at),
+            status: self.status.map(WireStatus::into_status),
         }
     }
 }
@@ -323,6 +481,10 @@ mod tests {
         assert_eq!(c.created_at.as_deref(), Some("2026-11-23T21:54:00Z"));
         assert_eq!(c.updated_at, None);
         assert_eq!(c.deleted_at, None);
+        let status = c.status.clone().unwrap();
+        assert_eq!(status.status, SyncStatus::Done);
+        assert_eq!(status.last_error, None, "an empty lastError is none");
+        assert_eq!(status.completed_at.as_deref(), Some("2026-11-23T21:55:00Z"));
         assert_eq!(
             c.settings.unwrap().0,
             BTreeMap::from([("twingate_domain".to_string(), "acme".to_string())])
@@ -333,6 +495,87 @@ mod tests {
         let c = bare.into_connector();
         assert_eq!(c.settings, None);
         assert!(c.user_ids.is_empty());
+        assert_eq!(c.status, None);
+        assert_eq!(c.sync_status(), SyncStatus::Unspecified);
+    }
+
+    #[test]
+    fn the_first_sync_since_a_change_is_told_from_an_older_one() {
+        let at = |status: SyncStatus, started: Option<&str>| Connector {
+            status: Some(ConnectorStatus {
+                status,
+                started_at: started.map(str::to_string),
+                ..ConnectorStatus::default()
+            }),
+            ..Connector::default()
+        };
+        let change = Some("2026-11-23T21:54:00Z");
+        let older = Some("2026-11-23T21:53:59Z");
+        let same_second = Some("2026-11-23T21:54:00Z");
+        let later = Some("2026-11-23T21:55:00Z");
+        use SyncProgress::*;
+        for (status, started, want) in [
+            (SyncStatus::Done, older, NotStarted),
+            (SyncStatus::Error, older, NotStarted),
+            (SyncStatus::Running, older, NotStarted),
+            (SyncStatus::Done, same_second, Done),
+            (SyncStatus::Running, later, Running),
+            (SyncStatus::Error, later, Failed),
+            (SyncStatus::Done, later, Done),
+            (SyncStatus::Disabled, older, Disabled),
+            (SyncStatus::Unspecified, None, NotStarted),
+        ] {
+            assert_eq!(
+                at(status, started).sync_since(change),
+                want,
+                "{status:?} {started:?}"
+            );
+        }
+        assert_eq!(at(SyncStatus::Done, older).sync_since(None), Done);
+        assert_eq!(Connector::default().sync_since(change), NotStarted);
+        assert!(Done.is_final() && Failed.is_final() && Disabled.is_final());
+        assert!(!Running.is_final() && !NotStarted.is_final());
+        let c = Connector {
+            updated_at: Some("u".into()),
+            ..Connector::default()
+        };
+        assert_eq!(c.settings_changed_at().as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn sync_status_decodes_every_contract_value_and_takes_unknown_ones_as_unspecified() {
+        for (wire, want) in [
+            ("SYNC_STATUS_UNSPECIFIED", SyncStatus::Unspecified),
+            ("SYNC_STATUS_RUNNING", SyncStatus::Running),
+            ("SYNC_STATUS_DONE", SyncStatus::Done),
+            ("SYNC_STATUS_ERROR", SyncStatus::Error),
+            ("SYNC_STATUS_DISABLED", SyncStatus::Disabled),
+            ("SYNC_STATUS_FROM_THE_FUTURE", SyncStatus::Unspecified),
+        ] {
+            let c: WireConnector = serde_json::from_value(json!({"id": "x", "status": {
+                "status": wire, "lastError": "twingate: 401 Unauthorized",
+                "startedAt": "2026-11-23T21:54:00.9Z", "completedAt": null, "configUpdatedAt": "x"
+            }}))
+            .unwrap();
+            let c = c.into_connector();
+            assert_eq!(c.sync_status(), want, "{wire}");
+            let status = c.status.unwrap();
+            assert_eq!(
+                status.last_error.as_deref(),
+                Some("twingate: 401 Unauthorized")
+            );
+            assert_eq!(status.started_at.as_deref(), Some("2026-11-23T21:54:00Z"));
+            assert_eq!(status.completed_at, None);
+        }
+        let c: WireConnector = serde_json::from_value(
+            json!({"configUpdatedAt": "2026-11-23T22:54:00+01:00", "status": {}}),
+        )
+        .unwrap();
+        let c = c.into_connector();
+        assert_eq!(c.config_updated_at.as_deref(), Some("2026-11-23T21:54:00Z"));
+        assert_eq!(c.sync_status(), SyncStatus::Unspecified, "no status field");
+        assert!(SyncStatus::Done.is_finished() && SyncStatus::Error.is_finished());
+        assert!(!SyncStatus::Running.is_finished() && !SyncStatus::Disabled.is_finished());
     }
 
     #[test]
@@ -444,8 +687,18 @@ mod decoding_any_answer {
             ],
             prop::collection::vec(timestamp(), 3),
             prop_oneof![
-                Just("SYNC_STATUS_DONE"),
-                Just("SYNC_STATUS_FROM_THE_FUTURE")
+                (
+                    prop_oneof![
+                        Just("SYNC_STATUS_DONE"),
+                        Just("SYNC_STATUS_FROM_THE_FUTURE")
+                    ],
+                    field(),
+                    timestamp(),
+                )
+                    .prop_map(|(status, error, started)| json!({
+                        "status": status, "lastError": error, "startedAt": started,
+                    })),
+                any_value(),
             ],
             prop::collection::vec(any::<bool>(), 10),
         )
@@ -468,7 +721,7 @@ mod decoding_any_answer {
                     .filter(|(_, keep)| *keep)
                     .map(|((k, v), _)| (k.to_string(), v))
                     .collect();
-                m.insert("status".into(), json!({ "status": status }));
+                m.insert("status".into(), status);
                 m.insert("unknownField".into(), f[5].clone());
                 Value::Object(m)
             })

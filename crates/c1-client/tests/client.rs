@@ -638,6 +638,7 @@ async fn not_found_and_deleted() {
     let c = h.client.get("app1", "deleting").await.unwrap().unwrap();
     assert_eq!(c.deleted_at.as_deref(), Some("2026-11-24T10:00:00Z"));
     assert_eq!(c.created_at.as_deref(), Some("2026-11-23T21:54:00Z"));
+    assert_eq!(c.sync_status(), c1_client::SyncStatus::Running);
     assert_eq!(
         c.settings
             .unwrap()
