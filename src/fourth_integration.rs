@@ -39,6 +39,8 @@ impl Integration for Example {
     const NAME: &'static str = "example";
     const DISPLAY_NAME: &'static str = "Example";
     const CATALOG_ID: &'static str = "2ExampleCatalogEntry0000000";
+    const SYNC_FAILURE_HINT: &'static str =
+        "Check `example_token`: it must be a token of the Example account in `example_region`.";
 }
 
 /// A resource block of the example integration in app `app_id`.

@@ -589,6 +589,7 @@ mod tests {
         const NAME: &'static str = "exploding";
         const DISPLAY_NAME: &'static str = "Exploding";
         const CATALOG_ID: &'static str = "2ExplodingCatalogEntry00000";
+        const SYNC_FAILURE_HINT: &'static str = "Check `exploding_mode`.";
         fn suggest(_: &str, value: &str) -> Option<String> {
             panic!("no suggestion for {value}")
         }

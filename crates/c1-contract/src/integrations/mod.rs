@@ -39,6 +39,12 @@ pub trait Integration: Send + Sync + 'static {
     /// The C1 connector catalog id this integration creates connectors of.
     const CATALOG_ID: &'static str;
 
+    /// What to check when a sync of this integration's connector fails, in the user's terms
+    /// (which credential, which permission, which account): shown beside C1's `lastError` when
+    /// `wait_for_sync` fails an apply and in the warning a refresh gives for a failed sync.
+    /// Names settings, never their values.
+    const SYNC_FAILURE_HINT: &'static str;
+
     /// A hint for a rejected setting value, in the user's terms (e.g. that a Twingate domain
     /// looks like a host name). It must never quote the value or anything taken from it: values
     /// may come from sensitive variables, and diagnostics end up in CI logs. `None` when there is
@@ -128,6 +134,27 @@ mod tests {
         );
         let domain = &setting_fields::<Twingate>()[1];
         assert!(domain.description.contains("bare subdomain"), "{domain:?}");
+    }
+
+    #[test]
+    fn every_sync_failure_hint_names_its_own_settings() {
+        struct Check;
+        impl IntegrationVisitor for Check {
+            fn visit<I: Integration>(&mut self) {
+                for field in setting_fields::<I>().iter().filter(|f| f.secret) {
+                    assert!(
+                        I::SYNC_FAILURE_HINT.contains(&format!("`{}`", field.name)),
+                        "{}: {}",
+                        I::NAME,
+                        I::SYNC_FAILURE_HINT
+                    );
+                }
+            }
+        }
+        register_all(&mut Check);
+        assert!(Twingate::SYNC_FAILURE_HINT.contains("\"Read & Write\""));
+        assert!(Segment::SYNC_FAILURE_HINT.contains("workspace"));
+        assert!(Torq::SYNC_FAILURE_HINT.contains("same Torq API key"));
     }
 
     #[test]

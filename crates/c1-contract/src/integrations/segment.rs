@@ -26,4 +26,7 @@ impl Integration for Segment {
     const NAME: &'static str = "segment";
     const DISPLAY_NAME: &'static str = "Segment";
     const CATALOG_ID: &'static str = "2YuQMfugzij8vRI4FGkYNcMxgOe";
+    const SYNC_FAILURE_HINT: &'static str = "Check `segment_access_token`: it must be a Public API token of the Segment \
+         workspace you mean to connect (Settings > Workspace settings > Access Management > Tokens in that workspace), \
+         not of another workspace, and must not have been revoked.";
 }

@@ -40,4 +40,6 @@ impl Integration for Torq {
     const NAME: &'static str = "torq";
     const DISPLAY_NAME: &'static str = "Torq";
     const CATALOG_ID: &'static str = "2dYadq89kbCyS23tPrCs4dfmqJr";
+    const SYNC_FAILURE_HINT: &'static str = "Check `torq_client_id` and `torq_client_secret`: they must be the id and secret \
+         of the same Torq API key (Settings > API Keys in Torq), and the key must not have been deleted.";
 }

@@ -41,6 +41,9 @@ impl Integration for Twingate {
     const NAME: &'static str = "twingate";
     const DISPLAY_NAME: &'static str = "Twingate";
     const CATALOG_ID: &'static str = "2G8Wk6xIkBU5qJ1O4wlz4mD8ef0";
+    const SYNC_FAILURE_HINT: &'static str = "Check `twingate_apikey`: the API key must exist in the Twingate admin console (Settings > API) \
+         and have the permission level \"Read & Write\", which C1 needs to provision group membership (a \"Read\" key syncs \
+         nothing C1 can change). Check that `twingate_domain` is the network's bare subdomain.";
 
     fn suggest(field: &str, value: &str) -> Option<String> {
         if field != "twingate_domain" {
