@@ -1,5 +1,6 @@
 //! The admin API under `/_sim` (loopback only, no auth, never in the request log): minting
-//! clients, the request log, faults, token expiry, bad credentials, state and out-of-band changes.
+//! clients, the request log, faults, token expiry, bad credentials, state and out-of-band changes
+//! (edits, deletes, and syncs run or disabled as C1's schedule and UI do).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub fn router(sim: Arc<Simulator>) -> Router {
             "/apps/:app_id/connectors/:id",
             delete(delete_connector).patch(patch_connector),
         )
+        .route("/apps/:app_id/connectors/:id/sync", post(sync_connector))
         .route_layer(axum::middleware::from_fn(loopback_only))
         .with_state(sim)
 }
@@ -253,6 +255,36 @@ async fn patch_connector(
         &owner,
         &sim.config.catalog,
         sim.config.sync_delay,
+    )?;
+    sim.persist(&state)?;
+    Ok(Json(wire::admin_connector_json(&connector, &sim.config.catalog)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SyncBody {
+    /// Make this sync end in `SYNC_STATUS_ERROR` with this `lastError`.
+    error: Option<String>,
+    /// Disable the connector's syncs (`SYNC_STATUS_DISABLED`) instead of running one.
+    #[serde(default)]
+    disabled: bool,
+}
+
+/// A sync run outside Terraform, as C1's schedule starts them: what a revoked key or a removed
+/// permission looks like in C1 (with a bad-credential value or a forced `error`).
+async fn sync_connector(
+    State(sim): State<Arc<Simulator>>,
+    Path((app_id, id)): Path<(String, String)>,
+    JsonBody(request): JsonBody<SyncBody>,
+) -> Result<Response, ApiError> {
+    let mut state = sim.lock();
+    let connector = state.tenant.sync_connector(
+        &app_id,
+        &id,
+        &sim.config.catalog,
+        sim.config.sync_delay,
+        request.error,
+        request.disabled,
     )?;
     sim.persist(&state)?;
     Ok(Json(wire::admin_connector_json(&connector, &sim.config.catalog)).into_response())

@@ -45,6 +45,9 @@ pub struct ConnectorRecord {
     pub updated_ms: i64,
     pub config_updated_ms: Option<i64>,
     pub sync: Option<SyncRun>,
+    /// C1 runs no syncs of this connector (`SYNC_STATUS_DISABLED`); set through the admin API.
+    #[serde(default)]
+    pub sync_disabled: bool,
     /// Set while C1 is deleting the connector: reads show `deletedAt`, nothing else sees it.
     #[serde(default)]
     pub deleted_ms: Option<i64>,
@@ -161,14 +164,14 @@ impl Tenant {
         Ok((page, more))
     }
 
-    /// Starts a sync of `settings`, deciding now whether it will fail.
+    /// Starts a sync of `settings` at `started_ms`, deciding now whether it will fail.
     fn start_sync(
         &self,
         entry: &CatalogEntry,
         settings: &BTreeMap<String, String>,
         delay: Duration,
+        started_ms: i64,
     ) -> SyncRun {
-        let started_ms = clock::now_ms();
         let error = entry.sync_problem(settings).or_else(|| {
             settings
                 .values()
@@ -198,10 +201,11 @@ impl Tenant {
     ) -> Result<ConnectorRecord, ApiError> {
         self.app(app_id)?;
         let now = clock::now_ms();
+        // The sync starts with the settings: its `startedAt` is their `configUpdatedAt`.
         let sync = new
             .settings
             .as_ref()
-            .map(|s| self.start_sync(entry, s, sync_delay));
+            .map(|s| self.start_sync(entry, s, sync_delay, now));
         self.next_seq += 1;
         let connector = ConnectorRecord {
             seq: self.next_seq,
@@ -219,6 +223,7 @@ impl Tenant {
             created_ms: now,
             updated_ms: now,
             sync,
+            sync_disabled: false,
             deleted_ms: None,
         };
         self.connectors.push(connector.clone());
@@ -239,8 +244,12 @@ impl Tenant {
         let entry = catalog
             .lookup(&catalog_id)
             .ok_or_else(|| ApiError::internal("connector of an unknown catalog entry"))?;
+        let updated_ms = clock::bumped_after(self.connector(app_id, id)?.updated_ms);
+        // New settings start a sync when they take effect (`startedAt` = `configUpdatedAt`).
         let sync = match &changes.settings {
-            Some(Some(settings)) => Some(Some(self.start_sync(entry, settings, sync_delay))),
+            Some(Some(settings)) => Some(Some(
+                self.start_sync(entry, settings, sync_delay, updated_ms),
+            )),
             Some(None) => Some(None),
             None => None,
         };
@@ -254,13 +263,47 @@ impl Tenant {
         if let Some(user_ids) = changes.user_ids {
             connector.user_ids = owners_or_default(user_ids, default_owner);
         }
-        connector.updated_ms = clock::bumped_after(connector.updated_ms);
+        connector.updated_ms = updated_ms;
         if let Some(settings) = changes.settings {
             connector.settings = settings;
             connector.config_updated_ms = Some(connector.updated_ms);
         }
         if let Some(sync) = sync {
             connector.sync = sync;
+        }
+        Ok(connector.clone())
+    }
+
+    /// Runs a sync of a connector's current settings now, as C1's schedule does (its outcome
+    /// decided by the bad-credential values and the settings, unless `error` forces one), or,
+    /// with `disabled`, stops its syncs (`SYNC_STATUS_DISABLED`). Settings and `updatedAt`
+    /// stay as they are.
+    pub fn sync_connector(
+        &mut self,
+        app_id: &str,
+        id: &str,
+        catalog: &Catalog,
+        sync_delay: Duration,
+        error: Option<String>,
+        disabled: bool,
+    ) -> Result<ConnectorRecord, ApiError> {
+        let current = self.connector(app_id, id)?;
+        let entry = catalog
+            .lookup(&current.catalog_id)
+            .ok_or_else(|| ApiError::internal("connector of an unknown catalog entry"))?;
+        let Some(settings) = current.settings.clone() else {
+            return Err(ApiError::invalid_argument(
+                "a delegated connector without settings does not sync",
+            ));
+        };
+        let mut run = self.start_sync(entry, &settings, sync_delay, clock::now_ms());
+        if error.is_some() {
+            run.error = error;
+        }
+        let connector = self.connector_mut(app_id, id)?;
+        connector.sync_disabled = disabled;
+        if !disabled {
+            connector.sync = Some(run);
         }
         Ok(connector.clone())
     }

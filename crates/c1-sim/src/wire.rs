@@ -40,7 +40,7 @@ pub fn connector_json(connector: &ConnectorRecord, catalog: &Catalog) -> Value {
         "updatedAt": clock::rfc3339_secs(connector.updated_ms),
         "configUpdatedAt": connector.config_updated_ms.map(clock::rfc3339_secs),
         "deletedAt": connector.deleted_ms.map(clock::rfc3339_secs),
-        "status": status_json(connector.sync.as_ref(), clock::now_ms()),
+        "status": status_json(connector.sync.as_ref(), connector.sync_disabled, clock::now_ms()),
     })
 }
 
@@ -142,9 +142,16 @@ fn public_env_config(entry: Option<&CatalogEntry>, settings: &BTreeMap<String, S
     json!({ "@type": ENV_CONFIG_TYPE, "configuration": configuration })
 }
 
-fn status_json(sync: Option<&SyncRun>, now_ms: i64) -> Value {
+/// The connector's `status` (`c1.api.app.v1.ConnectorStatus`): the last sync run as it stands at
+/// `now_ms`; `SYNC_STATUS_DISABLED` (with that run's times) when syncs are disabled.
+fn status_json(sync: Option<&SyncRun>, disabled: bool, now_ms: i64) -> Value {
     let Some(run) = sync else {
-        return json!({ "status": "SYNC_STATUS_UNSPECIFIED" });
+        let status = if disabled {
+            "SYNC_STATUS_DISABLED"
+        } else {
+            "SYNC_STATUS_UNSPECIFIED"
+        };
+        return json!({ "status": status });
     };
     let started = clock::rfc3339_secs(run.started_ms);
     if now_ms < run.finishes_ms {
@@ -157,7 +164,11 @@ fn status_json(sync: Option<&SyncRun>, now_ms: i64) -> Value {
     }
     let completed = clock::rfc3339_secs(run.finishes_ms);
     let mut status = json!({
-        "status": if run.error.is_some() { "SYNC_STATUS_ERROR" } else { "SYNC_STATUS_DONE" },
+        "status": match (disabled, &run.error) {
+            (true, _) => "SYNC_STATUS_DISABLED",
+            (false, Some(_)) => "SYNC_STATUS_ERROR",
+            (false, None) => "SYNC_STATUS_DONE",
+        },
         "startedAt": started,
         "completedAt": completed,
         "updatedAt": completed,

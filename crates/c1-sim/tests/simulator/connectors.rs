@@ -435,3 +435,77 @@ async fn bad_credentials_end_in_sync_error() {
         .unwrap()
         .contains("twingate_apikey"));
 }
+
+/// The sync a settings change starts begins when the change takes effect (`startedAt` equals
+/// `configUpdatedAt`), so a client can tell it from the one before; a sync the admin API runs
+/// (as C1's schedule does) can end in error or leave syncs disabled, settings untouched.
+#[tokio::test]
+async fn a_settings_change_starts_its_sync_and_scheduled_syncs_can_fail_or_be_disabled() {
+    let sim = Sim::start().await;
+    let client = sim.login().await;
+    let created = client
+        .create_configured(APP, &twingate_create("tg-key-1", "acme"))
+        .await;
+    assert_eq!(created["status"]["startedAt"], created["configUpdatedAt"]);
+    assert!(created["status"]["completedAt"].is_null());
+    let id = created["id"].as_str().unwrap();
+    let done = wait_for_sync(&client, APP, id).await;
+    assert_eq!(done["status"]["status"], "SYNC_STATUS_DONE");
+    assert!(done["status"].get("lastError").is_none());
+    let update = json!({
+        "connector": {"id": id, "appId": APP, "config": env_config(&[("twingate_apikey", "tg-key-2"), ("twingate_domain", "acme")])},
+        "updateMask": "config",
+    });
+    let updated = client.update(APP, id, false, &update).await;
+    assert_eq!(updated["status"]["status"], "SYNC_STATUS_RUNNING");
+    assert_eq!(updated["status"]["startedAt"], updated["configUpdatedAt"]);
+    assert!(updated["status"]["startedAt"].as_str() > created["status"]["startedAt"].as_str());
+    wait_for_sync(&client, APP, id).await;
+
+    let path = format!("/_sim/apps/{APP}/connectors/{id}/sync");
+    let (status, body) = sim
+        .admin(
+            Method::POST,
+            &path,
+            Some(json!({"error": "twingate: API key revoked"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let failed = wait_for_sync(&client, APP, id).await;
+    assert_eq!(failed["status"]["status"], "SYNC_STATUS_ERROR");
+    assert_eq!(failed["status"]["lastError"], "twingate: API key revoked");
+    assert_eq!(failed["configUpdatedAt"], updated["configUpdatedAt"]);
+    assert_eq!(failed["updatedAt"], updated["updatedAt"]);
+
+    // A plain run decides by the bad-credential values, like any sync.
+    sim.admin(Method::POST, &path, Some(json!({}))).await;
+    let ok = wait_for_sync(&client, APP, id).await;
+    assert_eq!(ok["status"]["status"], "SYNC_STATUS_DONE");
+    let (status, _) = sim
+        .admin(Method::POST, &path, Some(json!({"disabled": true})))
+        .await;
+    assert_eq!(status, 200);
+    let disabled = client.get_connector(APP, id).await;
+    assert_eq!(disabled["status"]["status"], "SYNC_STATUS_DISABLED");
+
+    let delegated = client
+        .create_delegated(
+            APP,
+            &json!({"catalogId": SEGMENT, "displayName": "Segment"}),
+        )
+        .await;
+    let (status, body) = sim
+        .admin(
+            Method::POST,
+            &format!(
+                "/_sim/apps/{APP}/connectors/{}/sync",
+                delegated["id"].as_str().unwrap()
+            ),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "a delegated connector has nothing to sync: {body}"
+    );
+}
