@@ -210,7 +210,10 @@ pub(crate) mod tests {
             .collect()
     }
 
-    /// The shape of an integration resource with these settings (name, secret).
+    /// The shape of an integration resource with these settings (name, secret): every
+    /// attribute of the official provider, unchanged, and the connector-health ones this
+    /// provider adds (computed, or optional and null by default, so the official provider's
+    /// states plan clean).
     pub(crate) fn expected(settings: &[(&str, bool)]) -> BTreeMap<String, (String, bool)> {
         let mut m: BTreeMap<String, (String, bool)> = [
             ("id", "Computed"),
@@ -219,6 +222,10 @@ pub(crate) mod tests {
             ("created_at", "Computed"),
             ("updated_at", "Computed"),
             ("deleted_at", "Computed"),
+            ("sync_status", "Computed"),
+            ("sync_last_error", "Computed"),
+            ("sync_completed_at", "Computed"),
+            ("wait_for_sync", "Optional"),
         ]
         .into_iter()
         .map(|(k, c)| (k.to_string(), (c.to_string(), false)))

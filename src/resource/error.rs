@@ -56,6 +56,32 @@ pub enum ResourceError {
         reason: String,
     },
 
+    /// `wait_for_sync`: the first sync after the change ended in `SYNC_STATUS_ERROR` (or cannot
+    /// come). The connector is kept in the state.
+    #[error("The first sync of the {integration} integration after its {action} failed")]
+    SyncFailed {
+        integration: &'static str,
+        /// `create` or `update`.
+        action: &'static str,
+        id: String,
+        /// C1's `lastError`, or what else ended the wait.
+        why: String,
+        /// The integration's `SYNC_FAILURE_HINT`, when checking its settings can help.
+        hint: Option<&'static str>,
+    },
+
+    /// `wait_for_sync`: the operation's budget ended before the first sync after the change did.
+    #[error("The {integration} integration did not finish its first sync after the {action} within timeouts.{action} ({budget})")]
+    SyncTimedOut {
+        integration: &'static str,
+        /// `create` or `update` (also the `timeouts` attribute that applied).
+        action: &'static str,
+        id: String,
+        budget: String,
+        /// What the last read showed ([`super::sync_wait::describe_last_seen`]).
+        last_seen: String,
+    },
+
     #[error("Could not tell whether the {integration} integration was created")]
     CreateOutcomeUnknown {
         integration: &'static str,
@@ -114,6 +140,27 @@ impl ResourceError {
                  description is \"{marker}\", so a create C1 carries out late is removed, not left behind.",
                 if *tries == 1 { "" } else { "s" }
             ),
+            ResourceError::SyncFailed {
+                action,
+                id,
+                why,
+                hint,
+                ..
+            } => {
+                let hint = hint.map(|h| format!("{h}\n\n")).unwrap_or_default();
+                format!("C1 reports: {why}\n\n{hint}{}", kept_after_failed_sync(action, id))
+            }
+            ResourceError::SyncTimedOut {
+                action,
+                id,
+                budget,
+                last_seen,
+                ..
+            } => format!(
+                "Last seen: {last_seen}. If C1 needs longer, set a longer timeouts.{action} than {budget}, or \
+                 wait_for_sync = false to apply without waiting.\n\n{}",
+                kept_after_failed_sync(action, id)
+            ),
         };
         diagnostic(self.to_string(), detail, AttributePath::root())
     }
@@ -121,6 +168,23 @@ impl ResourceError {
     /// Adds this error to `diags` as an error.
     pub fn report(&self, diags: &mut Diagnostics) {
         diags.add_error(self.to_diagnostic());
+    }
+}
+
+/// What happens to a connector whose first sync after `action` failed or did not finish.
+fn kept_after_failed_sync(action: &str, id: &str) -> String {
+    if action == "create" {
+        format!(
+            "Connector {id} is kept in the state (nothing is left behind in C1). Terraform marks a resource \
+             whose create reported an error as tainted, so the next apply replaces it: this connector is \
+             deleted and a new one created. To keep this connector and apply its settings again instead, \
+             run `terraform untaint` on this resource: the next plan then shows an update in place."
+        )
+    } else {
+        format!(
+            "Connector {id} is kept in the state, marked as not synced: the next plan applies its settings \
+             again (an update in place) and, with wait_for_sync, waits again."
+        )
     }
 }
 
@@ -260,6 +324,59 @@ mod tests {
         assert!(
             d.detail
                 .starts_with("interrupted: Terraform asked the provider to stop"),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[test]
+    fn a_failed_sync_quotes_c1_hints_the_setting_and_says_what_happens_next() {
+        let failed = ResourceError::SyncFailed {
+            integration: "Twingate",
+            action: "update",
+            id: "2conn".into(),
+            why: "Twingate: 401 Unauthorized".into(),
+            hint: Some("Check `twingate_apikey`."),
+        };
+        let d = failed.to_diagnostic();
+        assert_eq!(
+            d.summary,
+            "The first sync of the Twingate integration after its update failed"
+        );
+        assert!(
+            d.detail
+                .starts_with("C1 reports: Twingate: 401 Unauthorized\n\nCheck `twingate_apikey`."),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("next plan applies its settings again"),
+            "{}",
+            d.detail
+        );
+        let created = ResourceError::SyncFailed {
+            integration: "Twingate",
+            action: "create",
+            id: "2conn".into(),
+            why: "Twingate: 401 Unauthorized".into(),
+            hint: None,
+        };
+        let d = created.to_diagnostic();
+        assert!(d.detail.contains("terraform untaint"), "{}", d.detail);
+        let timed_out = ResourceError::SyncTimedOut {
+            integration: "Segment",
+            action: "create",
+            id: "2conn".into(),
+            budget: "5s".into(),
+            last_seen: "sync_status = \"running\"".into(),
+        };
+        let d = timed_out.to_diagnostic();
+        assert_eq!(
+            d.summary,
+            "The Segment integration did not finish its first sync after the create within timeouts.create (5s)"
+        );
+        assert!(
+            d.detail.starts_with("Last seen: sync_status = \"running\""),
             "{}",
             d.detail
         );

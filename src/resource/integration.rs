@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use c1_client::{
     CallBudget, ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated,
+    SyncProgress, SyncStatus,
 };
 use c1_contract::integrations::Integration;
 use c1_contract::object_id::is_object_id;
@@ -18,10 +19,11 @@ use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
 use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::{AttributePath, Diagnostic, Diagnostics, Resource};
 
 use super::error::{diagnostic, ResourceError};
-use super::state::{IntegrationPrivate, IntegrationState};
+use super::state::{IntegrationPrivate, IntegrationState, SYNC_STATUS_NAMES};
+use super::sync_wait::{self, WaitError, WaitFailure};
 use super::timeouts::{self, format_duration, Operation, Timeouts};
 use super::ClientSlot;
 use crate::settings_schema::SettingsSchema;
@@ -135,8 +137,13 @@ impl<I: Integration> IntegrationResource<I> {
         state
     }
 
-    /// The private state for `connector`, keeping a marker still to reconcile.
-    fn private_from(connector: &Connector, unreconciled_marker: Option<String>) -> Private {
+    /// The private state for `connector`, keeping a marker still to reconcile and the time of
+    /// a settings change whose sync failed ([`IntegrationPrivate::unsynced_change`]).
+    fn private_from(
+        connector: &Connector,
+        unreconciled_marker: Option<String>,
+        unsynced_change: Option<String>,
+    ) -> Private {
         Some(IntegrationPrivate {
             display_name: if connector.display_name.is_empty() {
                 I::DISPLAY_NAME.to_string()
@@ -144,7 +151,123 @@ impl<I: Integration> IntegrationResource<I> {
                 connector.display_name.clone()
             },
             unreconciled_marker,
+            unsynced_change,
         })
+    }
+
+    /// The time of a settings change whose sync failed under `wait_for_sync`: the next plan
+    /// applies the settings again.
+    fn unsynced(private: &Private) -> Option<String> {
+        private.as_ref().and_then(|p| p.unsynced_change.clone())
+    }
+
+    /// `wait_for_sync` after `action` (`create` or `update`) of connector `changed`: waits for
+    /// the first sync since the change. On failure, `state` takes the sync as last seen and the
+    /// error is returned with the change's time, to keep in private state.
+    async fn wait_for_first_sync(
+        &self,
+        bounded: &Bounded,
+        action: &'static str,
+        changed: &Connector,
+        state: &mut IntegrationState,
+    ) -> Result<(), (ResourceError, String)> {
+        let changed_at = changed.settings_changed_at();
+        let result = sync_wait::wait_for_sync(
+            &bounded.client,
+            &bounded.call,
+            &changed.app_id,
+            &changed.id,
+            changed_at.as_deref(),
+            changed.clone(),
+        )
+        .await;
+        let WaitError { failure, last_seen } = match result {
+            Ok(synced) => {
+                state.apply_sync(&synced);
+                return Ok(());
+            }
+            Err(err) => err,
+        };
+        state.apply_sync(&last_seen);
+        let id = changed.id.clone();
+        let integration = I::DISPLAY_NAME;
+        let error = match failure {
+            WaitFailure::Failed => ResourceError::SyncFailed {
+                integration,
+                action,
+                id,
+                why: last_seen
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.last_error.clone())
+                    .unwrap_or_else(|| "the sync ended in SYNC_STATUS_ERROR without a lastError".into()),
+                hint: Some(I::SYNC_FAILURE_HINT),
+            },
+            WaitFailure::Disabled => ResourceError::SyncFailed {
+                integration,
+                action,
+                id,
+                why: "syncs of this connector are disabled (sync_status = \"disabled\"), so none will come. \
+                      Enable them in C1 (Apps > the app > Connectors), or set wait_for_sync = false."
+                    .into(),
+                hint: None,
+            },
+            WaitFailure::Gone => ResourceError::SyncFailed {
+                integration,
+                action,
+                id,
+                why: "the connector was deleted in C1 while waiting for its sync".into(),
+                hint: None,
+            },
+            WaitFailure::OutOfTime => ResourceError::SyncTimedOut {
+                integration,
+                action,
+                id,
+                budget: format_duration(bounded.budget),
+                last_seen: sync_wait::describe_last_seen(&last_seen, changed_at.as_deref()),
+            },
+            WaitFailure::Interrupted => ResourceError::Interrupted {
+                action: "wait for the first sync of",
+                integration,
+                reason: self.stop.reason().map_or_else(
+                    || "the provider was asked to stop".to_string(),
+                    |r| r.to_string(),
+                ),
+            },
+            WaitFailure::Client(err) => self.api_error(bounded, "wait for the first sync of", err),
+        };
+        Err((error, changed_at.unwrap_or_default()))
+    }
+
+    /// The warning a refresh gives for a connector whose last sync failed: C1's `lastError` and
+    /// what to check. It changes nothing in the plan.
+    fn sync_failed_warning(connector: &Connector, reapplies: bool) -> Diagnostic {
+        let status = connector.status.as_ref();
+        let why = status
+            .and_then(|s| s.last_error.as_deref())
+            .unwrap_or("(C1 gave no lastError)");
+        let when = status
+            .and_then(|s| s.completed_at.as_deref())
+            .map(|at| format!(" (the sync ended {at})"))
+            .unwrap_or_default();
+        let next = if reapplies {
+            "This plan applies the settings again, since they did not sync when last applied."
+        } else {
+            "Terraform changes nothing for this: fix the credentials (or correct the settings and apply), \
+             and the next sync in C1 clears this warning."
+        };
+        diagnostic(
+            format!(
+                "The last sync of {} integration {} failed",
+                I::DISPLAY_NAME,
+                connector.id
+            ),
+            format!(
+                "C1 reports: {why}{when}\n\n{}\n\n{next}",
+                I::SYNC_FAILURE_HINT
+            ),
+            AttributePath::root(),
+        )
     }
 
     /// The marker of a retried create whose other tries are still to be looked for.
@@ -394,6 +517,9 @@ impl<I: Integration> IntegrationResource<I> {
         state.created_at = Value::Null;
         state.updated_at = Value::Null;
         state.deleted_at = Value::Null;
+        state.sync_status = Value::Null;
+        state.sync_last_error = Value::Null;
+        state.sync_completed_at = Value::Null;
         if !state.user_ids.is_value()
             || state
                 .user_ids
@@ -416,6 +542,7 @@ impl<I: Integration> IntegrationResource<I> {
         planned.created_at = Value::Unknown;
         planned.updated_at = Value::Unknown;
         planned.deleted_at = Value::Null;
+        planned.unknown_sync();
         if config.user_ids.is_null() {
             // C1 picks the owners (the calling user) when none are given.
             planned.user_ids = Value::Unknown;
@@ -428,6 +555,16 @@ impl<I: Integration> IntegrationResource<I> {
     /// and the `timeouts` block's durations.
     fn validate_config(&self, diags: &mut Diagnostics, config: &IntegrationState) {
         timeouts::validate(&config.timeouts, diags);
+        // Terraform leaves it to the provider to refuse a value for a read-only attribute.
+        for (name, value) in config.read_only_attributes() {
+            if !value.is_null() {
+                diags.add_error(diagnostic(
+                    format!("Can't configure a value for \"{name}\""),
+                    format!("`{name}` is read-only: C1 sets it and every refresh reads it. Remove it from the resource block."),
+                    AttributePath::new(name),
+                ));
+            }
+        }
         let (instance, unknown) = config.to_validation_instance();
         for v in self.settings.validate(&instance, &unknown) {
             let mut path = AttributePath::new(v.attribute.clone());
@@ -494,6 +631,43 @@ impl<I: Integration> Resource for IntegrationResource<I> {
             "deleted_at".into(),
             computed("When the connector was deleted (RFC 3339); null while it exists."),
         );
+        attributes.insert(
+            "sync_status".into(),
+            Self::string_attribute(
+                format!(
+                    "Where the connector's last sync stands in C1: {}. `unspecified` until a \
+                     connector has settings (a delegated one). Refreshed on every read; a change in it \
+                     never plans a change.",
+                    SYNC_STATUS_NAMES.map(|s| format!("`{s}`")).join(", ")
+                ),
+                Computed,
+                false,
+            ),
+        );
+        attributes.insert(
+            "sync_last_error".into(),
+            computed("C1's `lastError` of the connector's sync; null when it reports none."),
+        );
+        attributes.insert(
+            "sync_completed_at".into(),
+            computed("When the connector's last sync ended (RFC 3339); null while none has."),
+        );
+        attributes.insert(
+            "wait_for_sync".into(),
+            Attribute {
+                attr_type: AttributeType::Bool,
+                description: Description::markdown(
+                    "Wait, when the connector is created or its settings change, until its first sync \
+                     after the change has finished (polling C1 within the `timeouts` budget). A sync that \
+                     ends in error fails the apply with C1's `lastError` and what to check; the connector \
+                     stays in the state and the next apply applies its settings again. A delegated \
+                     connector (no settings) does not sync, so nothing is waited for. Default `false`.",
+                ),
+                constraint: Optional,
+                sensitive: false,
+                deprecated: false,
+            },
+        );
         for field in self.settings.fields() {
             let mut description = field.description.clone();
             if field.secret {
@@ -554,8 +728,19 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                     let reconciled = self.reconcile(&bounded, connector.clone(), marker).await;
                     unreconciled = reconciled.unreconciled;
                 }
-                let private = Self::private_from(&connector, unreconciled);
-                Some((self.state_from(state, &connector, true), private))
+                // Settings that did not sync under wait_for_sync are confirmed by any later sync
+                // that finished without error (one C1 ran on its own, after a slow first sync).
+                let unsynced = Self::unsynced(&private_state).filter(|changed_at| {
+                    let since = Some(changed_at.as_str()).filter(|t| !t.is_empty());
+                    connector.sync_since(since) != SyncProgress::Done
+                });
+                if connector.sync_status() == SyncStatus::Error {
+                    diags.add_warning(Self::sync_failed_warning(&connector, unsynced.is_some()));
+                }
+                let private = Self::private_from(&connector, unreconciled, unsynced);
+                let mut state = self.state_from(state, &connector, true);
+                state.apply_sync(&connector);
+                Some((state, private))
             }
             Ok(_) => {
                 diags.add_warning(diagnostic(
@@ -605,7 +790,9 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 vec![AttributePath::new("app_id")],
             ));
         }
-        let settings_change = prior_state.settings_differ(&planned, self.settings.fields());
+        // Settings that did not sync under wait_for_sync are applied again.
+        let settings_change = prior_state.settings_differ(&planned, self.settings.fields())
+            || Self::unsynced(&prior_private_state).is_some();
         let owners_change =
             config_state.explicit_user_ids().is_some() && planned.user_ids != prior_state.user_ids;
         if config_state.owners_unmanaged() && !prior_state.owners_unmanaged() {
@@ -619,6 +806,10 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         }
         if settings_change || owners_change {
             planned.updated_at = Value::Unknown;
+        }
+        if settings_change {
+            // Applying settings starts a sync; otherwise the sync attributes stay as read.
+            planned.unknown_sync();
         }
         Some((planned, prior_private_state, vec![]))
     }
@@ -647,8 +838,21 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 connector,
                 unreconciled,
             }) => {
-                let private = Self::private_from(&connector, unreconciled);
-                Some((self.state_from(planned_state, &connector, false), private))
+                let mut state = self.state_from(planned_state, &connector, false);
+                state.apply_sync(&connector);
+                let mut unsynced = None;
+                // A delegated connector has no settings and does not sync: nothing to wait for.
+                if state.waits_for_sync() && !state.known_settings().0.is_empty() {
+                    if let Err((err, changed_at)) = self
+                        .wait_for_first_sync(&bounded, "create", &connector, &mut state)
+                        .await
+                    {
+                        err.report(diags);
+                        unsynced = Some(changed_at);
+                    }
+                }
+                let private = Self::private_from(&connector, unreconciled, unsynced);
+                Some((state, private))
             }
             Err(CreateFailure::NotCreated(err)) => {
                 err.report(diags);
@@ -683,9 +887,13 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         // a failure half-way leaves a state that matches C1. The timeouts are Terraform's only.
         let mut state = prior_state.clone();
         state.timeouts = planned_state.timeouts.clone();
+        state.wait_for_sync = planned_state.wait_for_sync;
         let mut private = planned_private_state;
+        // The connector as the settings update answered: the sync to wait for starts there.
+        let mut settings_applied = None;
 
-        if prior_state.settings_differ(&planned_state, fields) {
+        if prior_state.settings_differ(&planned_state, fields) || Self::unsynced(&private).is_some()
+        {
             match client
                 .update_config(&app_id, &id, &planned_state.known_settings())
                 .await
@@ -693,7 +901,9 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 Ok(connector) => {
                     state.settings = planned_state.settings.clone();
                     state = self.state_from(state, &connector, false);
-                    private = Self::private_from(&connector, Self::unreconciled(&private));
+                    state.apply_sync(&connector);
+                    private = Self::private_from(&connector, Self::unreconciled(&private), None);
+                    settings_applied = Some(connector);
                 }
                 Err(err) => {
                     self.api_error(&bounded, "update the settings of", err)
@@ -722,12 +932,32 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 Ok(connector) => {
                     state.user_ids = planned_state.user_ids.clone();
                     state = self.state_from(state, &connector, false);
-                    private = Self::private_from(&connector, Self::unreconciled(&private));
+                    private = Self::private_from(
+                        &connector,
+                        Self::unreconciled(&private),
+                        Self::unsynced(&private),
+                    );
                 }
                 Err(err) => {
                     self.api_error(&bounded, "update the owners of", err)
                         .report(diags);
                     return Some((state, private));
+                }
+            }
+        }
+
+        // Settings were applied: with wait_for_sync, wait for the sync they started (a connector
+        // left without settings does not sync).
+        if let Some(changed) = settings_applied
+            .filter(|_| state.waits_for_sync() && !state.known_settings().0.is_empty())
+        {
+            if let Err((err, changed_at)) = self
+                .wait_for_first_sync(&bounded, "update", &changed, &mut state)
+                .await
+            {
+                err.report(diags);
+                if let Some(p) = private.as_mut() {
+                    p.unsynced_change = Some(changed_at);
                 }
             }
         }
@@ -801,11 +1031,10 @@ impl<I: Integration> Resource for IntegrationResource<I> {
         .await;
         match result {
             Ok(connector) => {
-                let private = Self::private_from(&connector, None);
-                Some((
-                    self.state_from(IntegrationState::default(), &connector, true),
-                    private,
-                ))
+                let private = Self::private_from(&connector, None, None);
+                let mut state = self.state_from(IntegrationState::default(), &connector, true);
+                state.apply_sync(&connector);
+                Some((state, private))
             }
             Err(err) => {
                 err.report(diags);

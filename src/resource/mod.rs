@@ -4,6 +4,7 @@
 mod error;
 mod integration;
 mod state;
+mod sync_wait;
 mod timeouts;
 
 pub use error::{client_error_detail, diagnostic, ResourceError};

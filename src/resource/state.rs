@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use c1_client::{Connector, ConnectorSettings};
+use c1_client::{Connector, ConnectorSettings, SyncStatus};
 use c1_contract::integrations::SettingField;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -21,6 +21,20 @@ pub struct IntegrationState {
     pub created_at: Value<String>,
     pub updated_at: Value<String>,
     pub deleted_at: Value<String>,
+    /// Where the connector's last sync stands ([`sync_status_name`]); computed, refreshed on
+    /// every read. Absent from the official provider's states.
+    #[serde(default)]
+    pub sync_status: Value<String>,
+    /// C1's `lastError` of the connector's sync; null when it reports none.
+    #[serde(default)]
+    pub sync_last_error: Value<String>,
+    /// When the last sync ended (RFC 3339); null while none has.
+    #[serde(default)]
+    pub sync_completed_at: Value<String>,
+    /// Wait, on create and on a settings update, for the first sync after the change (null:
+    /// false).
+    #[serde(default)]
+    pub wait_for_sync: Value<bool>,
     /// The `timeouts` block; absent from the official provider's states (null: the defaults).
     #[serde(with = "timeouts::as_optional_block", default)]
     pub timeouts: Value<Timeouts>,
@@ -38,6 +52,11 @@ pub struct IntegrationPrivate {
     /// them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unreconciled_marker: Option<String>,
+    /// Set when `wait_for_sync` failed: the settings that took effect at this time (C1's clock;
+    /// empty when C1 gave none) have not synced, so the next plan applies them again (an update
+    /// in place). Cleared once a read sees a sync since then finish without error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsynced_change: Option<String>,
 }
 
 impl IntegrationState {
@@ -122,6 +141,40 @@ impl IntegrationState {
         self.fill_settings(fields);
     }
 
+    /// Takes the connector's sync as C1 reports it: `sync_status`, `sync_last_error`,
+    /// `sync_completed_at`.
+    pub fn apply_sync(&mut self, connector: &Connector) {
+        let status = connector.status.as_ref();
+        self.sync_status = Value::Value(sync_status_name(connector.sync_status()).to_string());
+        self.sync_last_error = opt(&status.and_then(|s| s.last_error.clone()));
+        self.sync_completed_at = opt(&status.and_then(|s| s.completed_at.clone()));
+    }
+
+    /// The sync attributes as unknown: a change about to be applied starts a new sync.
+    pub fn unknown_sync(&mut self) {
+        self.sync_status = Value::Unknown;
+        self.sync_last_error = Value::Unknown;
+        self.sync_completed_at = Value::Unknown;
+    }
+
+    /// The computed attributes no configuration may set, with their values.
+    pub fn read_only_attributes(&self) -> [(&'static str, &Value<String>); 7] {
+        [
+            ("id", &self.id),
+            ("created_at", &self.created_at),
+            ("updated_at", &self.updated_at),
+            ("deleted_at", &self.deleted_at),
+            ("sync_status", &self.sync_status),
+            ("sync_last_error", &self.sync_last_error),
+            ("sync_completed_at", &self.sync_completed_at),
+        ]
+    }
+
+    /// `wait_for_sync = true`.
+    pub fn waits_for_sync(&self) -> bool {
+        self.wait_for_sync.as_ref_option() == Some(&true)
+    }
+
     /// The configuration as a JSON object for schema validation: known values only. The names
     /// of attributes whose value is unknown are returned beside it.
     pub fn to_validation_instance(&self) -> (Map<String, Json>, Vec<String>) {
@@ -158,6 +211,20 @@ impl IntegrationState {
         (instance, unknown)
     }
 }
+
+/// The value of `sync_status` for C1's `status.status` (`SYNC_STATUS_DONE` -> `done`, ...).
+pub fn sync_status_name(status: SyncStatus) -> &'static str {
+    match status {
+        SyncStatus::Unspecified => "unspecified",
+        SyncStatus::Running => "running",
+        SyncStatus::Done => "done",
+        SyncStatus::Error => "error",
+        SyncStatus::Disabled => "disabled",
+    }
+}
+
+/// Every value `sync_status` takes, for the schema description.
+pub const SYNC_STATUS_NAMES: [&str; 5] = ["running", "done", "error", "disabled", "unspecified"];
 
 fn opt(v: &Option<String>) -> Value<String> {
     v.clone().map_or(Value::Null, Value::Value)
@@ -196,11 +263,22 @@ mod tests {
                 attrs["id"].as_str().map(str::to_string).as_ref()
             );
             // Nothing lost on the way back out; the absent timeouts block reads as null (the
-            // defaults) and is written as an empty block.
+            // defaults) and is written as an empty block; the sync attributes are null until
+            // the first refresh.
             assert_eq!(state.timeouts, Value::Null);
+            assert!(state.sync_status.is_null() && state.wait_for_sync.is_null());
             let mut written = serde_json::to_value(&state).unwrap();
             assert_eq!(written["timeouts"], serde_json::json!([]));
-            written.as_object_mut().unwrap().remove("timeouts");
+            for added in [
+                "timeouts",
+                "sync_status",
+                "sync_last_error",
+                "sync_completed_at",
+                "wait_for_sync",
+            ] {
+                let value = written.as_object_mut().unwrap().remove(added);
+                assert!(added == "timeouts" || value == Some(serde_json::Value::Null));
+            }
             assert_eq!(written, *attrs, "{}", resource["type"]);
         }
     }
@@ -226,5 +304,43 @@ mod tests {
             vec!["twingate_apikey".to_string(), "user_ids".to_string()]
         );
         assert_eq!(instance.keys().collect::<Vec<_>>(), vec!["app_id"]);
+    }
+
+    #[test]
+    fn the_sync_attributes_map_every_contract_status() {
+        use c1_client::ConnectorStatus;
+        let names: Vec<&str> = [
+            SyncStatus::Running,
+            SyncStatus::Done,
+            SyncStatus::Error,
+            SyncStatus::Disabled,
+            SyncStatus::Unspecified,
+        ]
+        .into_iter()
+        .map(sync_status_name)
+        .collect();
+        assert_eq!(names, SYNC_STATUS_NAMES);
+        let mut state = IntegrationState::default();
+        state.apply_sync(&Connector {
+            status: Some(ConnectorStatus {
+                status: SyncStatus::Error,
+                last_error: Some("twingate: 401".into()),
+                completed_at: Some("2026-11-23T21:54:00Z".into()),
+                ..ConnectorStatus::default()
+            }),
+            ..Connector::default()
+        });
+        assert_eq!(state.sync_status, Value::Value("error".to_string()));
+        assert_eq!(
+            state.sync_last_error,
+            Value::Value("twingate: 401".to_string())
+        );
+        assert_eq!(
+            state.sync_completed_at,
+            Value::Value("2026-11-23T21:54:00Z".to_string())
+        );
+        state.apply_sync(&Connector::default());
+        assert_eq!(state.sync_status, Value::Value("unspecified".to_string()));
+        assert!(state.sync_last_error.is_null() && state.sync_completed_at.is_null());
     }
 }

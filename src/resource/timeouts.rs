@@ -57,10 +57,12 @@ impl Operation {
     fn covers(self) -> &'static str {
         match self {
             Operation::Create => {
-                "creating the connector (retries and the lookup after a lost answer included)"
+                "creating the connector (retries, the lookup after a lost answer and `wait_for_sync` included)"
             }
             Operation::Read => "reading the connector (refresh, import)",
-            Operation::Update => "updating the connector's settings and owners",
+            Operation::Update => {
+                "updating the connector's settings and owners (`wait_for_sync` included)"
+            }
             Operation::Delete => "deleting the connector",
         }
     }
