@@ -13,6 +13,7 @@ mod drift;
 mod dropin;
 mod examples;
 mod faults;
+mod health;
 mod import;
 mod install;
 mod interrupt;
