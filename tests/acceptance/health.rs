@@ -135,6 +135,16 @@ fn sync_attributes_follow_c1_on_every_read_and_never_plan_a_change() {
     }
     assert_eq!(sim.take_requests().writes(), 0);
     tf.plan().code(0).contains("No changes.");
+
+    // Syncs disabled in C1 read as `disabled`, still without a change.
+    let (kind, id) = ids(&tf).remove(0);
+    sim.post(
+        &format!("/_sim/apps/app1/connectors/{id}/sync"),
+        json!({"disabled": true}),
+    );
+    tf.apply_args(&["-refresh-only"]).code(0);
+    assert_eq!(tf.resource(&address(kind))["sync_status"], "disabled");
+    tf.plan().code(0).contains("No changes.");
 }
 
 #[test]
@@ -378,6 +388,51 @@ fn a_sync_that_outlasts_the_budget_fails_saying_what_was_last_seen() {
         assert_eq!(tf.resource(&address(kind))["sync_status"], "running");
     }
     assert_eq!(sim.connectors().len(), 3, "kept, not duplicated");
+}
+
+/// An update whose sync outlasts `timeouts.update` fails saying what was last seen; once C1
+/// finishes that sync without error, the next plan has nothing left to apply.
+#[test]
+fn a_sync_that_finishes_after_the_update_timed_out_needs_no_new_apply() {
+    let sim = Sim::start_with(
+        "health-late-sync",
+        SimOpts {
+            // Long enough for the failed apply and a plan to run while it lasts, even on a
+            // loaded machine.
+            sync_delay_ms: 10_000,
+            ..SimOpts::default()
+        },
+    );
+    let creds = sim.mint();
+    let tf = Tf::new("health-late-sync", &sim, &creds);
+    tf.write_main(&three(0, ""));
+    tf.apply().code(0).contains("3 added");
+    let waiting = "wait_for_sync = true\n  timeouts {\n    update = \"1s\"\n  }";
+    tf.write_main(&three(1, waiting));
+    let out = tf.apply();
+    out.code(1);
+    for kind in KINDS {
+        out.says(&format!(
+            "The {kind:?} integration did not finish its first sync after the update within timeouts.update (1s)"
+        ))
+        .says("Last seen: sync_status = \"running\"");
+    }
+    // Before that sync ends, the plan applies the settings again; after, nothing is left to do.
+    tf.plan()
+        .code(2)
+        .contains("Plan: 0 to add, 3 to change, 0 to destroy.");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !sim
+        .connectors()
+        .iter()
+        .all(|c| c["status"]["status"] == "SYNC_STATUS_DONE")
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", sim.state());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    sim.clear_requests();
+    tf.plan().code(0).contains("No changes.");
+    assert_eq!(sim.take_requests().writes(), 0);
 }
 
 #[test]
