@@ -25,6 +25,10 @@ resource "conductorone_integration_twingate" "network" {
   user_ids        = var.integration_owners
   twingate_apikey = var.twingate_api_key
   twingate_domain = var.twingate_domain
+
+  # Apply only once C1 has synced with these credentials: a rejected key fails the apply with
+  # C1's error and what to check, instead of a green pipeline with a broken integration.
+  wait_for_sync = true
 }
 
 # Torq: an API client (id and secret) created in Torq's account settings.
@@ -33,6 +37,7 @@ resource "conductorone_integration_torq" "automation" {
   user_ids           = var.integration_owners
   torq_client_id     = var.torq_client_id
   torq_client_secret = var.torq_client_secret
+  wait_for_sync      = true
 }
 
 # Segment: a workspace access token.
@@ -40,4 +45,5 @@ resource "conductorone_integration_segment" "analytics" {
   app_id               = var.segment_app_id
   user_ids             = var.integration_owners
   segment_access_token = var.segment_access_token
+  wait_for_sync        = true
 }

@@ -1,26 +1,32 @@
 output "twingate_connector" {
-  description = "The Twingate connector: id and when C1 created it."
+  description = "The Twingate connector: id, when C1 created it and how its last sync went."
   value = {
     id         = conductorone_integration_twingate.network.id
     app_id     = conductorone_integration_twingate.network.app_id
     created_at = conductorone_integration_twingate.network.created_at
+    # Connector health as of the last refresh: "done" once C1 synced with the settings.
+    sync_status = conductorone_integration_twingate.network.sync_status
   }
 }
 
 output "torq_connector" {
-  description = "The Torq connector: id and when C1 created it."
+  description = "The Torq connector: id, when C1 created it and how its last sync went."
   value = {
     id         = conductorone_integration_torq.automation.id
     app_id     = conductorone_integration_torq.automation.app_id
     created_at = conductorone_integration_torq.automation.created_at
+    # Connector health as of the last refresh: "done" once C1 synced with the settings.
+    sync_status = conductorone_integration_torq.automation.sync_status
   }
 }
 
 output "segment_connector" {
-  description = "The Segment connector: id and when C1 created it."
+  description = "The Segment connector: id, when C1 created it and how its last sync went."
   value = {
     id         = conductorone_integration_segment.analytics.id
     app_id     = conductorone_integration_segment.analytics.app_id
     created_at = conductorone_integration_segment.analytics.created_at
+    # Connector health as of the last refresh: "done" once C1 synced with the settings.
+    sync_status = conductorone_integration_segment.analytics.sync_status
   }
 }

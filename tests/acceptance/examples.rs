@@ -61,6 +61,8 @@ fn examples_terraform_applies_cleanly() {
         assert!(v[name]["value"]["created_at"]
             .as_str()
             .is_some_and(|s| !s.is_empty()));
+        // wait_for_sync: the apply ended once C1 had synced.
+        assert_eq!(v[name]["value"]["sync_status"], "done", "{name}");
     }
 
     tf.plan().code(0).contains("No changes.");
