@@ -50,6 +50,20 @@ fn secrets(variant: u8) -> Vec<String> {
         .collect()
 }
 
+/// A simulator whose syncs take `sync_delay_ms`, and a working directory using it.
+fn started(name: &str, sync_delay_ms: u64) -> (Sim, Tf) {
+    let sim = Sim::start_with(
+        name,
+        SimOpts {
+            sync_delay_ms,
+            ..SimOpts::default()
+        },
+    );
+    let creds = sim.mint();
+    let tf = Tf::new(name, &sim, &creds);
+    (sim, tf)
+}
+
 fn set_bad_credentials(sim: &Sim, values: &[String]) {
     sim.post("/_sim/bad-credentials", json!({ "values": values }));
 }
@@ -91,15 +105,7 @@ fn attr<'a>(state: &'a Value, key: &str) -> &'a Value {
 
 #[test]
 fn sync_attributes_follow_c1_on_every_read_and_never_plan_a_change() {
-    let sim = Sim::start_with(
-        "health-refresh",
-        SimOpts {
-            sync_delay_ms: 1500,
-            ..SimOpts::default()
-        },
-    );
-    let creds = sim.mint();
-    let tf = Tf::new("health-refresh", &sim, &creds);
+    let (sim, tf) = started("health-refresh", 1500);
     let delegated = resource_block(Kind::Segment, "delegated", "app1", None, &[]);
     tf.write_main(&format!("{}{delegated}", three(0, "")));
     tf.apply().code(0).contains("4 added");
@@ -149,15 +155,7 @@ fn sync_attributes_follow_c1_on_every_read_and_never_plan_a_change() {
 
 #[test]
 fn wait_for_sync_waits_for_the_first_sync_after_create_and_after_a_settings_update() {
-    let sim = Sim::start_with(
-        "health-wait",
-        SimOpts {
-            sync_delay_ms: 1500,
-            ..SimOpts::default()
-        },
-    );
-    let creds = sim.mint();
-    let tf = Tf::new("health-wait", &sim, &creds);
+    let (sim, tf) = started("health-wait", 1500);
     // A delegated connector has nothing to sync: it does not wait.
     let delegated = with_inner(
         &resource_block(Kind::Torq, "delegated", "app1", Some(&["u1"]), &[]),
@@ -210,15 +208,7 @@ fn wait_for_sync_waits_for_the_first_sync_after_create_and_after_a_settings_upda
 
 #[test]
 fn a_sync_error_after_an_update_fails_the_apply_and_the_next_plan_applies_the_settings_again() {
-    let sim = Sim::start_with(
-        "health-update-error",
-        SimOpts {
-            sync_delay_ms: 500,
-            ..SimOpts::default()
-        },
-    );
-    let creds = sim.mint();
-    let tf = Tf::new("health-update-error", &sim, &creds);
+    let (sim, tf) = started("health-update-error", 500);
     tf.write_main(&three(0, "wait_for_sync = true"));
     tf.apply().code(0).contains("3 added");
     let ids = ids(&tf);
@@ -292,15 +282,7 @@ fn a_sync_error_after_an_update_fails_the_apply_and_the_next_plan_applies_the_se
 
 #[test]
 fn a_sync_error_after_a_create_fails_the_apply_and_keeps_the_connector() {
-    let sim = Sim::start_with(
-        "health-create-error",
-        SimOpts {
-            sync_delay_ms: 300,
-            ..SimOpts::default()
-        },
-    );
-    let creds = sim.mint();
-    let tf = Tf::new("health-create-error", &sim, &creds);
+    let (sim, tf) = started("health-create-error", 300);
     set_bad_credentials(&sim, &secrets(0));
     tf.write_main(&three(0, "wait_for_sync = true"));
     let out = tf.apply();
@@ -359,15 +341,7 @@ fn a_sync_error_after_a_create_fails_the_apply_and_keeps_the_connector() {
 
 #[test]
 fn a_sync_that_outlasts_the_budget_fails_saying_what_was_last_seen() {
-    let sim = Sim::start_with(
-        "health-timeout",
-        SimOpts {
-            sync_delay_ms: 600_000,
-            ..SimOpts::default()
-        },
-    );
-    let creds = sim.mint();
-    let tf = Tf::new("health-timeout", &sim, &creds);
+    let (sim, tf) = started("health-timeout", 600_000);
     tf.write_main(&three(
         0,
         "wait_for_sync = true\n  timeouts {\n    create = \"3s\"\n  }",
@@ -394,17 +368,9 @@ fn a_sync_that_outlasts_the_budget_fails_saying_what_was_last_seen() {
 /// finishes that sync without error, the next plan has nothing left to apply.
 #[test]
 fn a_sync_that_finishes_after_the_update_timed_out_needs_no_new_apply() {
-    let sim = Sim::start_with(
-        "health-late-sync",
-        SimOpts {
-            // Long enough for the failed apply and a plan to run while it lasts, even on a
-            // loaded machine.
-            sync_delay_ms: 10_000,
-            ..SimOpts::default()
-        },
-    );
-    let creds = sim.mint();
-    let tf = Tf::new("health-late-sync", &sim, &creds);
+    // Long enough for the failed apply and a plan to run while it lasts, even on a
+    // loaded machine.
+    let (sim, tf) = started("health-late-sync", 10_000);
     tf.write_main(&three(0, ""));
     tf.apply().code(0).contains("3 added");
     let waiting = "wait_for_sync = true\n  timeouts {\n    update = \"1s\"\n  }";
@@ -437,9 +403,7 @@ fn a_sync_that_finishes_after_the_update_timed_out_needs_no_new_apply() {
 
 #[test]
 fn a_failed_sync_found_by_a_refresh_is_a_warning_and_no_change() {
-    let sim = Sim::start("health-drift");
-    let creds = sim.mint();
-    let tf = Tf::new("health-drift", &sim, &creds);
+    let (sim, tf) = started("health-drift", 0);
     tf.write_main(&three(0, ""));
     tf.apply().code(0).contains("3 added");
     let ids = ids(&tf);
@@ -489,9 +453,7 @@ fn a_failed_sync_found_by_a_refresh_is_a_warning_and_no_change() {
 
 #[test]
 fn an_invalid_wait_for_sync_fails_the_plan_without_calling_c1() {
-    let sim = Sim::start("health-invalid");
-    let creds = sim.mint();
-    let tf = Tf::new("health-invalid", &sim, &creds);
+    let (sim, tf) = started("health-invalid", 0);
     tf.write_main(&three(0, "wait_for_sync = \"sometimes\""));
     tf.plan()
         .code(1)
