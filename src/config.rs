@@ -412,7 +412,8 @@ mod tests {
 
     fn client_id_of(cfg: &ClientConfig) -> Option<&str> {
         match &cfg.credentials {
-            Credentials::ClientCredentials { client_id, .. } => Some(client_id),
+            Credentials::ClientCredentials { client_id, .. }
+            | Credentials::TokenExchange { client_id, .. } => Some(client_id),
             Credentials::AccessToken(_) => None,
         }
     }
