@@ -4,8 +4,11 @@
 //! clones of the client, renewed shortly before they expire, and forgotten when C1 refuses them.
 //! One fetch serves every caller that needs a token meanwhile (single flight): they all get its
 //! token or its failure, and a failed fetch is remembered, so later callers fail at once with it
-//! instead of each running a retry cycle of its own. An OIDC token that has expired (by its own
-//! `exp`) is reported as such, before any remembered failure and without asking C1 again.
+//! instead of each running a retry cycle of its own. A token whose renewal failed still serves
+//! until it expires, and a 401 (C1 refusing it) forgets the remembered failure with the token:
+//! the next call asks the endpoint anew, so a remembered failure never outlives a new request
+//! that could succeed. An OIDC token that has expired (by its own `exp`) is reported as such,
+//! naming where it came from, before any remembered failure and without asking C1 again.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -90,6 +93,8 @@ struct Cache {
 struct CachedToken {
     bearer: Bearer,
     renew_at: Instant,
+    /// When C1 stops taking it: until then it serves even if its renewal failed.
+    expires_at: Instant,
 }
 
 impl TokenSource {
@@ -130,8 +135,10 @@ impl TokenSource {
         }
     }
 
-    /// C1 refused `bearer` (401): forgets it if it is still the cached one. True when another
-    /// token may help, which is never the case for a ready token.
+    /// C1 refused `bearer` (401): forgets it if it is still the cached one, and any failure
+    /// remembered from renewing it (a new request decides anew, e.g. a re-exchange of an OIDC
+    /// token that is still valid). True when another token may help, which is never the case
+    /// for a ready token.
     pub(crate) fn refused(&self, bearer: &Bearer) -> bool {
         match self {
             TokenSource::Ready(_) => false,
@@ -143,6 +150,7 @@ impl TokenSource {
                     .is_some_and(|t| t.bearer.generation == bearer.generation)
                 {
                     cache.token = None;
+                    cache.failed = None;
                 }
                 true
             }
@@ -199,15 +207,22 @@ impl Exchange {
     ) -> Result<Bearer, ClientError> {
         let (mut outcome, fetch_deadline) = {
             let mut cache = self.lock();
-            if let Some(token) = cache.token.as_ref().filter(|t| Instant::now() < t.renew_at) {
+            let now = Instant::now();
+            if let Some(token) = cache.token.as_ref().filter(|t| now < t.renew_at) {
                 return Ok(token.bearer.clone());
             }
+            // When it cannot be renewed, a token that C1 still takes serves until it expires.
+            let unexpired = cache
+                .token
+                .as_ref()
+                .filter(|t| now < t.expires_at)
+                .map(|t| t.bearer.clone());
             // An expired OIDC token is the reason, whatever failed before: say so, ask nobody.
             if let Some(expired) = self.subject_expired(SystemTime::now(), None) {
-                return Err(expired);
+                return unexpired.ok_or(expired);
             }
             if let Some(failed) = &cache.failed {
-                return Err(ClientError::TokenFailedEarlier {
+                return unexpired.ok_or_else(|| ClientError::TokenFailedEarlier {
                     operation: OPERATION.to_string(),
                     source: Box::new(failed.clone()),
                 });
@@ -265,9 +280,11 @@ impl Exchange {
                     authorization,
                     generation: cache.fetched,
                 };
+                let now = Instant::now();
                 cache.token = Some(CachedToken {
                     bearer: bearer.clone(),
-                    renew_at: Instant::now() + lifetime.saturating_sub(renewal_margin(lifetime)),
+                    renew_at: now + lifetime.saturating_sub(renewal_margin(lifetime)),
+                    expires_at: now + lifetime,
                 });
                 Ok(bearer)
             }
@@ -276,7 +293,17 @@ impl Exchange {
                     tracing::warn!(error = %error, "the C1 token request failed; later calls fail with it at once");
                     cache.failed = Some(error.clone());
                 }
-                Err(error)
+                match cache
+                    .token
+                    .as_ref()
+                    .filter(|t| Instant::now() < t.expires_at)
+                {
+                    Some(current) => {
+                        tracing::warn!("renewing the C1 access token failed; the current one serves until it expires");
+                        Ok(current.bearer.clone())
+                    }
+                    None => Err(error),
+                }
             }
         }
     }

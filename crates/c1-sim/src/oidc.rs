@@ -201,7 +201,8 @@ pub fn mint(claims: &TokenClaims, key: &SigningKey, now_secs: i64) -> String {
     let mut header = Map::new();
     header.insert("typ".into(), json!("JWT"));
     header.insert("kid".into(), json!(kid_of(&key.verifying_key())));
-    let issued_at = now_secs.min(now_secs + claims.expires_in - 60);
+    // Issued now; an already expired token was issued just before it expired.
+    let issued_at = now_secs.min(now_secs + claims.expires_in - 1);
     let body = json!({
         "iss": claims.issuer,
         "sub": claims.subject,
