@@ -28,3 +28,4 @@ mod state_migration;
 mod storms;
 mod timeouts;
 mod validation;
+mod workload_identity;
