@@ -304,6 +304,57 @@ mod tests {
     }
 
     #[test]
+    fn oidc_token_errors_name_their_source_inside_and_outside_a_remembered_failure() {
+        let expired = ClientError::SubjectTokenExpired {
+            operation: "get access token".into(),
+            from: "CONDUCTORONE_OIDC_TOKEN".into(),
+            expired_at: "2026-11-24T10:00:00Z".into(),
+            refusal: Some("invalid_grant: subject_token has expired".into()),
+        };
+        assert_eq!(
+            expired.to_string(),
+            "get access token: the OIDC token from CONDUCTORONE_OIDC_TOKEN expired at \
+             2026-11-24T10:00:00Z, so it cannot be exchanged for an access token (C1 answered: \
+             invalid_grant: subject_token has expired)"
+        );
+        let earlier = ClientError::TokenFailedEarlier {
+            operation: "get access token".into(),
+            source: Box::new(expired),
+        };
+        assert!(
+            earlier.to_string().starts_with(
+                "get access token: the token request already failed: the OIDC token from \
+                 CONDUCTORONE_OIDC_TOKEN expired at"
+            ),
+            "{earlier}"
+        );
+        assert_eq!(earlier.status(), Some(401));
+        assert!(earlier.is_unauthenticated());
+        assert_eq!(
+            earlier.subject_token_problem(),
+            Some(("CONDUCTORONE_OIDC_TOKEN", true))
+        );
+        let refused = ClientError::SubjectTokenRefused {
+            operation: "get access token".into(),
+            from: "`oidc_token`".into(),
+            message: "invalid_grant: unknown issuer".into(),
+        };
+        assert_eq!(
+            refused.without_operation(),
+            "C1 refused the OIDC token from `oidc_token`: invalid_grant: unknown issuer"
+        );
+        assert_eq!(
+            refused.subject_token_problem(),
+            Some(("`oidc_token`", false))
+        );
+        let plain = ClientError::Unauthenticated {
+            operation: "x".into(),
+            message: "m".into(),
+        };
+        assert_eq!(plain.subject_token_problem(), None);
+    }
+
+    #[test]
     fn unauthenticated_says_what_c1_said_and_names_no_setting() {
         let e = ClientError::Unauthenticated {
             operation: "get access token".into(),
