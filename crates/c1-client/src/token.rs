@@ -86,7 +86,8 @@ struct Cache {
     fetched: u64,
     /// The fetch under way: its outcome, and the deadline of the budget it runs within.
     pending: Option<(watch::Receiver<Option<Fetched>>, Instant)>,
-    /// How the last fetch failed: later callers get it at once.
+    /// How the last fetch failed: later callers get it at once (unless the current token still
+    /// serves). A new token, or a 401 that forgets the current one, forgets it too.
     failed: Option<ClientError>,
 }
 
