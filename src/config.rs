@@ -6,17 +6,20 @@ use std::fmt;
 
 use c1_client::{
     check_base_url, BaseUrlError, ClientConfig, Credentials, RetryPolicy, SecretString, SigningKey,
+    SubjectToken,
 };
 use c1_contract::{client_secret, dns_label};
 use url::Url;
 
 use crate::provider::{PROVIDER_NAME, PROVIDER_VERSION};
 
-/// An attribute of the provider block and the environment variable it falls back to.
+/// An attribute of the provider block and the environment variables it falls back to.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConfigAttribute {
     pub name: &'static str,
     pub env: &'static str,
+    /// Further variables, read in this order when `env` is unset (the first set one counts).
+    pub more_env: &'static [&'static str],
     /// Markdown for the schema and the registry docs.
     pub description: &'static str,
     pub sensitive: bool,
@@ -25,6 +28,7 @@ pub struct ConfigAttribute {
 pub const SERVER_URL: ConfigAttribute = ConfigAttribute {
     name: "server_url",
     env: "CONDUCTORONE_SERVER_URL",
+    more_env: &[],
     description: "URL of the C1 tenant, e.g. `https://acme.conductor.one`: scheme, host and port only (C1 serves the API at the tenant's root; a path, query, fragment or user information is refused). Derived from `tenant_domain` or `client_id` when not set. `http://` is accepted for loopback hosts only.",
     sensitive: false,
 };
@@ -32,6 +36,7 @@ pub const SERVER_URL: ConfigAttribute = ConfigAttribute {
 pub const TENANT_DOMAIN: ConfigAttribute = ConfigAttribute {
     name: "tenant_domain",
     env: "CONDUCTORONE_TENANT_DOMAIN",
+    more_env: &[],
     description: "The tenant's name, e.g. `acme` for `acme.conductor.one`, or its host name; not a URL (use `server_url` for that).",
     sensitive: false,
 };
@@ -39,6 +44,7 @@ pub const TENANT_DOMAIN: ConfigAttribute = ConfigAttribute {
 pub const CLIENT_ID: ConfigAttribute = ConfigAttribute {
     name: "client_id",
     env: "CONDUCTORONE_CLIENT_ID",
+    more_env: &[],
     description: "Client id of a C1 API credential, `<name>@<tenant>.conductor.one/<suffix>`.",
     sensitive: false,
 };
@@ -46,13 +52,47 @@ pub const CLIENT_ID: ConfigAttribute = ConfigAttribute {
 pub const CLIENT_SECRET: ConfigAttribute = ConfigAttribute {
     name: "client_secret",
     env: "CONDUCTORONE_CLIENT_SECRET",
+    more_env: &[],
     description: "Client secret of the same credential, `secret-token:conductorone.com:v1:...`.",
     sensitive: true,
 };
 
+pub const OIDC_TOKEN: ConfigAttribute = ConfigAttribute {
+    name: "oidc_token",
+    env: "CONDUCTORONE_OIDC_TOKEN",
+    more_env: &[
+        "TFC_WORKLOAD_IDENTITY_TOKEN_CONDUCTORONE",
+        "TFC_WORKLOAD_IDENTITY_TOKEN_C1",
+        "TFC_WORKLOAD_IDENTITY_TOKEN",
+    ],
+    description: "Workload identity: an OIDC token (JWT) issued to the pipeline by its CI system (GitHub Actions, GitLab, HCP Terraform dynamic credentials), exchanged with C1 for access tokens of the client `client_id`, whose federation must trust the token's issuer and audience. Needs `client_id`; no client secret is used. Used instead of `client_secret` when both are set.",
+    sensitive: true,
+};
+
 /// The provider block's attributes, in the order the official provider documents them.
-pub const ATTRIBUTES: [&ConfigAttribute; 4] =
-    [&SERVER_URL, &TENANT_DOMAIN, &CLIENT_ID, &CLIENT_SECRET];
+pub const ATTRIBUTES: [&ConfigAttribute; 5] = [
+    &SERVER_URL,
+    &TENANT_DOMAIN,
+    &CLIENT_ID,
+    &CLIENT_SECRET,
+    &OIDC_TOKEN,
+];
+
+impl ConfigAttribute {
+    /// The environment variables it falls back to, in the order they are read.
+    pub fn envs(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.env).chain(self.more_env.iter().copied())
+    }
+
+    /// The fallback, as the schema and messages say it: `` `A` `` or "the first set of `A`, `B`".
+    pub fn env_text(&self) -> String {
+        let names: Vec<String> = self.envs().map(|e| format!("`{e}`")).collect();
+        match names.as_slice() {
+            [one] => one.clone(),
+            many => format!("the first set of {}", many.join(", ")),
+        }
+    }
+}
 
 /// A ready bearer token; when set it is used instead of the client credentials. No attribute.
 pub const ENV_ACCESS_TOKEN: &str = "CONDUCTORONE_ACCESS_TOKEN";
@@ -60,6 +100,22 @@ pub const ENV_ACCESS_TOKEN: &str = "CONDUCTORONE_ACCESS_TOKEN";
 /// The User-Agent of every request to C1.
 pub fn user_agent() -> String {
     format!("terraform-provider-{PROVIDER_NAME}/{PROVIDER_VERSION}")
+}
+
+/// What to check when C1 refuses an OIDC token (or it has expired), appended to that error.
+pub fn rejected_oidc_token_hint(expired: bool) -> String {
+    if expired {
+        "OIDC tokens from CI systems live minutes: run the job again for a fresh one (HCP \
+         Terraform issues one per plan and apply), and keep runs shorter than the token's life"
+            .to_string()
+    } else {
+        format!(
+            "Check that the C1 client in `{}` has a workload identity federation trusting this \
+             token: its issuer, its audience (the audience the CI system was asked to issue the \
+             token for) and its subject",
+            CLIENT_ID.name
+        )
+    }
 }
 
 /// What to check when C1 rejects the credentials, appended to that error.
@@ -78,6 +134,7 @@ pub struct ProviderAttributes {
     pub tenant_domain: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    pub oidc_token: Option<String>,
 }
 
 impl fmt::Debug for ProviderAttributes {
@@ -89,6 +146,10 @@ impl fmt::Debug for ProviderAttributes {
             .field(
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "oidc_token",
+                &self.oidc_token.as_ref().map(|_| "<redacted>"),
             )
             .finish()
     }
@@ -119,11 +180,19 @@ pub enum ConfigError {
     #[error("invalid {from}: {message}")]
     Invalid { from: Source, message: String },
     #[error(
-        "missing C1 credentials: set `{}` and `{}` in the provider block (or {} and {}), or a \
-         bearer token in {ENV_ACCESS_TOKEN}; missing: {missing}",
-        CLIENT_ID.name, CLIENT_SECRET.name, CLIENT_ID.env, CLIENT_SECRET.env
+        "missing C1 credentials: set `{}` and `{}` in the provider block (or {} and {}), or \
+         `{}` and an OIDC token in `{}` (or {}) for workload identity, or a bearer token in \
+         {ENV_ACCESS_TOKEN}; missing: {missing}",
+        CLIENT_ID.name, CLIENT_SECRET.name, CLIENT_ID.env, CLIENT_SECRET.env, CLIENT_ID.name,
+        OIDC_TOKEN.name, OIDC_TOKEN.env_text()
     )]
     MissingCredentials { missing: &'static str },
+    #[error(
+        "the OIDC token from {from} needs `{}` (or {}): the client id of the C1 client whose \
+         workload identity federation trusts the token's issuer",
+        CLIENT_ID.name, CLIENT_ID.env
+    )]
+    OidcTokenNeedsClientId { from: Source },
     #[error(
         "cannot tell which C1 tenant to use: set `{}` (or {}) or `{}` (or {}), or use a client id \
          of the form `<name>@<tenant>.conductor.one/<suffix>`",
@@ -175,21 +244,27 @@ fn read_setting(value: Option<String>, source: Source) -> Result<Option<Setting>
     Ok(Some((trimmed.to_string(), source)))
 }
 
-/// An attribute's value, else its environment variable's.
+/// An attribute's value, else the first set one of its environment variables.
 fn attribute_or_env(
     value: Option<String>,
     attribute: &'static ConfigAttribute,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Setting>, ConfigError> {
-    match read_setting(value, Source::Attribute(attribute))? {
-        Some(setting) => Ok(Some(setting)),
-        None => read_setting(env(attribute.env), Source::Env(attribute.env)),
+    if let Some(setting) = read_setting(value, Source::Attribute(attribute))? {
+        return Ok(Some(setting));
     }
+    for name in attribute.envs() {
+        if let Some(setting) = read_setting(env(name), Source::Env(name))? {
+            return Ok(Some(setting));
+        }
+    }
+    Ok(None)
 }
 
 /// Resolves the provider block with environment fallback into the C1 client's configuration.
 /// Each attribute wins over its variable; `server_url` wins over `tenant_domain`, which wins over
-/// the tenant in the client id; a token in [`ENV_ACCESS_TOKEN`] wins over the client credentials.
+/// the tenant in the client id. Credentials: a token in [`ENV_ACCESS_TOKEN`] wins over an OIDC
+/// token ([`OIDC_TOKEN`], workload identity), which wins over the client secret.
 /// `env` is injected so tests are hermetic; the provider passes `&|k| std::env::var(k).ok()`.
 pub fn resolve(
     attrs: ProviderAttributes,
@@ -200,27 +275,42 @@ pub fn resolve(
     let client_id = attribute_or_env(attrs.client_id, &CLIENT_ID, env)?;
     let client_secret = attribute_or_env(attrs.client_secret, &CLIENT_SECRET, env)?;
     let access_token = read_setting(env(ENV_ACCESS_TOKEN), Source::Env(ENV_ACCESS_TOKEN))?;
+    // Read (and checked) only when no ready token overrides it.
+    let oidc_token = match access_token {
+        Some(_) => None,
+        None => attribute_or_env(attrs.oidc_token, &OIDC_TOKEN, env)?,
+    };
 
-    let credentials = match (access_token, &client_id, client_secret) {
-        (Some((token, _)), _, _) => Credentials::AccessToken(SecretString::new(token)),
-        (None, Some(id), Some(secret)) => {
+    let credentials = match (access_token, oidc_token, &client_id, client_secret) {
+        (Some((token, _)), _, _, _) => Credentials::AccessToken(SecretString::new(token)),
+        (None, Some((_, from)), None, _) => {
+            return Err(ConfigError::OidcTokenNeedsClientId { from })
+        }
+        (None, Some(token), Some(id), _) => {
+            validate_client_id(id)?;
+            Credentials::TokenExchange {
+                client_id: id.0.clone(),
+                subject: subject_token(token)?,
+            }
+        }
+        (None, None, Some(id), Some(secret)) => {
             validate_client_id(id)?;
             Credentials::ClientCredentials {
                 client_id: id.0.clone(),
                 key: signing_key(&secret)?,
             }
         }
-        (None, None, None) => {
+        (None, None, None, None) => {
             return Err(ConfigError::MissingCredentials {
                 missing: "client_id, client_secret",
             })
         }
-        (None, None, Some(_)) => {
+        (None, None, None, Some(_)) => {
             return Err(ConfigError::MissingCredentials {
                 missing: "client_id",
             })
         }
-        (None, Some(_), None) => {
+        (None, None, Some(_), None) => {
             return Err(ConfigError::MissingCredentials {
                 missing: "client_secret",
             })
@@ -245,6 +335,19 @@ pub fn resolve(
         credentials,
         retry: RetryPolicy::default(),
         user_agent: user_agent(),
+    })
+}
+
+/// The OIDC token, shape checked and its expiry read; the error names where it came from and
+/// what is wrong, never the token.
+fn subject_token((token, from): Setting) -> Result<SubjectToken, ConfigError> {
+    SubjectToken::new(token, from.to_string()).map_err(|why| ConfigError::Invalid {
+        from,
+        message: format!(
+            "{why}. Expected the OIDC token (a JWT, `<header>.<claims>.<signature>`) the CI \
+             system issued to this run, e.g. HCP Terraform's TFC_WORKLOAD_IDENTITY_TOKEN or the \
+             token GitHub Actions returns for ACTIONS_ID_TOKEN_REQUEST_URL"
+        ),
     })
 }
 
@@ -412,7 +515,8 @@ mod tests {
 
     fn client_id_of(cfg: &ClientConfig) -> Option<&str> {
         match &cfg.credentials {
-            Credentials::ClientCredentials { client_id, .. } => Some(client_id),
+            Credentials::ClientCredentials { client_id, .. }
+            | Credentials::TokenExchange { client_id, .. } => Some(client_id),
             Credentials::AccessToken(_) => None,
         }
     }
@@ -789,6 +893,169 @@ mod tests {
             );
             assert!(dbg.contains("<redacted>"), "{dbg}");
         }
+    }
+
+    /// An OIDC token (a JWT) whose `sub` is `subject`, expiring at `exp`.
+    fn jwt(subject: &str, exp: i64) -> String {
+        let claims = serde_json::json!({"iss": "https://ci.example", "sub": subject, "exp": exp});
+        let key = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
+        c1_contract::jws::sign(Default::default(), &claims, &key)
+    }
+
+    /// Where the OIDC token of `cfg` came from, and its subject's `exp`.
+    fn oidc_of(cfg: &ClientConfig) -> Option<(String, Option<i64>)> {
+        match &cfg.credentials {
+            Credentials::TokenExchange { subject, .. } => {
+                Some((subject.from().to_string(), subject.expires_at()))
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_oidc_token_comes_from_the_attribute_else_the_first_set_variable() {
+        let chain = [
+            "CONDUCTORONE_OIDC_TOKEN",
+            "TFC_WORKLOAD_IDENTITY_TOKEN_CONDUCTORONE",
+            "TFC_WORKLOAD_IDENTITY_TOKEN_C1",
+            "TFC_WORKLOAD_IDENTITY_TOKEN",
+        ];
+        assert_eq!(OIDC_TOKEN.envs().collect::<Vec<_>>(), chain);
+        // Each variable is used when the ones before it are unset (or empty).
+        for (i, name) in chain.iter().enumerate() {
+            let mut pairs: Vec<(&str, String)> = chain[i..]
+                .iter()
+                .enumerate()
+                .map(|(n, later)| (*later, jwt("ci", 1_000 + (i + n) as i64)))
+                .collect();
+            pairs.extend(chain[..i].iter().map(|earlier| (*earlier, String::new())));
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let cfg = resolve(attrs(Some(ID), None), &env_of(&pairs)).unwrap();
+            assert_eq!(
+                oidc_of(&cfg),
+                Some((name.to_string(), Some(1_000 + i as i64)))
+            );
+            assert_eq!(client_id_of(&cfg), Some(ID));
+        }
+        // The attribute wins over every variable.
+        let mut a = attrs(Some(ID), None);
+        a.oidc_token = Some(jwt("ci", 7));
+        let cfg = resolve(a, &env_of(&[("CONDUCTORONE_OIDC_TOKEN", &jwt("ci", 8))])).unwrap();
+        assert_eq!(oidc_of(&cfg), Some(("`oidc_token`".to_string(), Some(7))));
+    }
+
+    #[test]
+    fn credentials_precedence_access_token_then_oidc_token_then_client_secret() {
+        let token = jwt("ci", 9);
+        let secret = secret();
+        let oidc = ("TFC_WORKLOAD_IDENTITY_TOKEN", token.as_str());
+        // A ready token wins over both (and an OIDC token it overrides is not even read).
+        let cfg = resolve(
+            attrs(Some(ID), Some(&secret)),
+            &env_of(&[
+                (ENV_ACCESS_TOKEN, "tok-1"),
+                ("TFC_WORKLOAD_IDENTITY_TOKEN", "not a jwt"),
+            ]),
+        )
+        .unwrap();
+        assert!(matches!(cfg.credentials, Credentials::AccessToken(_)));
+        // The OIDC token wins over the client secret (which is then not used).
+        let cfg = resolve(
+            attrs(Some(ID), Some("a malformed secret")),
+            &env_of(&[oidc]),
+        )
+        .unwrap();
+        assert_eq!(
+            oidc_of(&cfg),
+            Some(("TFC_WORKLOAD_IDENTITY_TOKEN".into(), Some(9)))
+        );
+        // Without either, the client secret.
+        let cfg = resolve(attrs(Some(ID), Some(&secret)), &env_of(&[])).unwrap();
+        assert!(matches!(
+            cfg.credentials,
+            Credentials::ClientCredentials { .. }
+        ));
+    }
+
+    #[test]
+    fn an_oidc_token_needs_client_id_and_says_where_it_came_from() {
+        let token = jwt("ci", 9);
+        let e = resolve(
+            ProviderAttributes {
+                tenant_domain: Some("acme".into()),
+                ..Default::default()
+            },
+            &env_of(&[("TFC_WORKLOAD_IDENTITY_TOKEN", &token)]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the OIDC token from TFC_WORKLOAD_IDENTITY_TOKEN needs `client_id` (or \
+             CONDUCTORONE_CLIENT_ID): the client id of the C1 client whose workload identity \
+             federation trusts the token's issuer"
+        );
+        let mut a = attrs(None, None);
+        a.oidc_token = Some(token.clone());
+        let e = resolve(a, &env_of(&[])).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("the OIDC token from `oidc_token` needs `client_id`"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains(&token));
+        // The tenant comes from the client id, as with a client secret.
+        let cfg = resolve(
+            attrs(Some(ID), None),
+            &env_of(&[("CONDUCTORONE_OIDC_TOKEN", &token)]),
+        )
+        .unwrap();
+        assert_eq!(cfg.base_url.as_str(), "https://acme.conductor.one/");
+        // Missing credentials mention workload identity.
+        let e = resolve(ProviderAttributes::default(), &env_of(&[])).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "an OIDC token in `oidc_token` (or the first set of `CONDUCTORONE_OIDC_TOKEN`, "
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_oidc_token_names_its_source_and_is_never_echoed() {
+        let b64 = |s: &str| URL_SAFE_NO_PAD.encode(s);
+        for bad in [
+            "ghp_R3allyLooksLikeAToken-Q9".to_string(),
+            "eyJhbGciOiJSUzI1NiJ9.Q9-notjson.sig".into(),
+            format!("{}.{}.c2ln", b64("{}"), b64("{\"exp\": \"Q9-later\"}")),
+        ] {
+            let e = resolve(
+                attrs(Some(ID), None),
+                &env_of(&[("TFC_WORKLOAD_IDENTITY_TOKEN_C1", &bad)]),
+            )
+            .unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.starts_with("invalid TFC_WORKLOAD_IDENTITY_TOKEN_C1: "),
+                "{text}"
+            );
+            assert!(text.contains("OIDC token"), "{text}");
+            assert!(
+                !text.contains("Q9") && !format!("{e:?}").contains("Q9"),
+                "{text}"
+            );
+            assert_eq!(e.attribute(), None);
+            let mut a = attrs(Some(ID), None);
+            a.oidc_token = Some(bad.clone());
+            let e = resolve(a, &env_of(&[])).unwrap_err();
+            assert_eq!(e.attribute(), Some("oidc_token"));
+            assert!(!e.to_string().contains("Q9"), "{e}");
+        }
+        let mut a = attrs(Some(ID), Some(&secret()));
+        a.oidc_token = Some(jwt("ci-Q10", 1));
+        let dbg = format!("{a:?}");
+        assert!(!dbg.contains(a.oidc_token.as_deref().unwrap()), "{dbg}");
+        let cfg = resolve(a, &env_of(&[])).unwrap();
+        assert!(!format!("{cfg:?}").contains("eyJ"), "{cfg:?}");
     }
 
     #[test]

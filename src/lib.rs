@@ -18,8 +18,8 @@ mod settings_schema;
 mod stop;
 
 pub use config::{
-    ConfigAttribute, ATTRIBUTES, CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, SERVER_URL,
-    TENANT_DOMAIN,
+    ConfigAttribute, ATTRIBUTES, CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, OIDC_TOKEN,
+    SERVER_URL, TENANT_DOMAIN,
 };
 pub use guard::GuardedProvider;
 pub use logging::init as init_logging;

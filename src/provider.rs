@@ -15,7 +15,7 @@ use tf_provider::{AttributePath, Diagnostics, DynamicResource, Provider};
 
 use crate::config::{
     self, ConfigError, ProviderAttributes, ATTRIBUTES, CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN,
-    SERVER_URL, TENANT_DOMAIN,
+    OIDC_TOKEN, SERVER_URL, TENANT_DOMAIN,
 };
 use crate::guard::GuardedResource;
 use crate::resource::{client_error_detail, diagnostic, ClientSlot, IntegrationResource};
@@ -39,6 +39,8 @@ pub struct ProviderConfig {
     pub client_id: Value<String>,
     #[serde(default)]
     pub client_secret: Value<String>,
+    #[serde(default)]
+    pub oidc_token: Value<String>,
 }
 
 /// The ConductorOne provider.
@@ -109,8 +111,9 @@ impl Provider for ConductorOneProvider {
                     Attribute {
                         attr_type: AttributeType::String,
                         description: Description::markdown(format!(
-                            "{} Falls back to `{}` (empty counts as unset; blank is an error).",
-                            attribute.description, attribute.env
+                            "{} Falls back to {} (empty counts as unset; blank is an error).",
+                            attribute.description,
+                            attribute.env_text()
                         )),
                         constraint: AttributeConstraint::Optional,
                         sensitive: attribute.sensitive,
@@ -125,7 +128,8 @@ impl Provider for ConductorOneProvider {
                 version: 0,
                 attributes,
                 description: Description::markdown(format!(
-                    "Manages ConductorOne (C1) integrations. A ready bearer token in `{ENV_ACCESS_TOKEN}` overrides the credentials."
+                    "Manages ConductorOne (C1) integrations. A ready bearer token in `{ENV_ACCESS_TOKEN}` overrides the credentials; an OIDC token (`{}`, workload identity) overrides the client secret.",
+                    OIDC_TOKEN.name
                 )),
                 ..Default::default()
             },
@@ -143,6 +147,7 @@ impl Provider for ConductorOneProvider {
             tenant_domain: known(diags, TENANT_DOMAIN.name, config.tenant_domain),
             client_id: known(diags, CLIENT_ID.name, config.client_id),
             client_secret: known(diags, CLIENT_SECRET.name, config.client_secret),
+            oidc_token: known(diags, OIDC_TOKEN.name, config.oidc_token),
         };
         if !diags.errors.is_empty() {
             return Some(());
@@ -274,7 +279,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn provider_block_marks_only_the_secret_sensitive() {
+    fn provider_block_marks_only_the_secrets_sensitive() {
         let schema =
             Provider::schema(&ConductorOneProvider::new(), &mut Diagnostics::default()).unwrap();
         let sensitive: Vec<_> = schema
@@ -284,7 +289,14 @@ pub(crate) mod tests {
             .filter(|(_, a)| a.sensitive)
             .map(|(k, _)| k.as_str())
             .collect();
-        assert_eq!(sensitive, ["client_secret"]);
-        assert_eq!(schema.block.attributes.len(), 4);
+        let mut sensitive = sensitive;
+        sensitive.sort();
+        assert_eq!(sensitive, ["client_secret", "oidc_token"]);
+        assert_eq!(schema.block.attributes.len(), 5);
+        let oidc = &schema.block.attributes["oidc_token"].description.content;
+        assert!(
+            oidc.contains("Falls back to the first set of `CONDUCTORONE_OIDC_TOKEN`, `TFC_WORKLOAD_IDENTITY_TOKEN_CONDUCTORONE`, `TFC_WORKLOAD_IDENTITY_TOKEN_C1`, `TFC_WORKLOAD_IDENTITY_TOKEN`"),
+            "{oidc}"
+        );
     }
 }

@@ -25,7 +25,14 @@ pub fn pages(repo: &Path, namespace: &str) -> BTreeMap<PathBuf, String> {
     let description = schema.block.description.content.clone();
     let mut environment = String::from("| variable | provider attribute |\n|---|---|\n");
     for attribute in ATTRIBUTES {
-        environment.push_str(&format!("| `{}` | `{}` |\n", attribute.env, attribute.name));
+        for (i, env) in attribute.envs().enumerate() {
+            let then = if i == 0 {
+                ""
+            } else {
+                " (when the ones above are unset)"
+            };
+            environment.push_str(&format!("| `{env}` | `{}`{then} |\n", attribute.name));
+        }
     }
     environment.push_str(&format!(
         "| `{ENV_ACCESS_TOKEN}` | (none: a ready bearer token, used instead of the client credentials) |"

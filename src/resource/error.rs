@@ -3,7 +3,10 @@
 use c1_client::{ClientError, EndpointProblem};
 use tf_provider::{AttributePath, Diagnostic, Diagnostics};
 
-use crate::config::{rejected_credentials_hint, ENV_ACCESS_TOKEN, SERVER_URL, TENANT_DOMAIN};
+use crate::config::{
+    rejected_credentials_hint, rejected_oidc_token_hint, ENV_ACCESS_TOKEN, SERVER_URL,
+    TENANT_DOMAIN,
+};
 
 /// Something an integration resource could not do.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +194,9 @@ fn kept_after_failed_sync(action: &str, id: &str) -> String {
 /// What a user reads about a client error: the client's account of what happened in C1 or on
 /// the way there, and which provider settings to check when they are the cause.
 pub fn client_error_detail(err: &ClientError) -> String {
+    if let Some((_, expired)) = err.subject_token_problem() {
+        return format!("{err}. {}", rejected_oidc_token_hint(expired));
+    }
     if err.is_unauthenticated() {
         return format!("{err}. {}", rejected_credentials_hint());
     }
@@ -244,6 +250,37 @@ mod tests {
             }),
         };
         assert!(!other.to_diagnostic().detail.contains("Check client_id"));
+    }
+
+    #[test]
+    fn a_refused_or_expired_oidc_token_says_what_to_check() {
+        let refused = ClientError::SubjectTokenRefused {
+            operation: "get access token".into(),
+            from: "TFC_WORKLOAD_IDENTITY_TOKEN".into(),
+            message: "invalid_grant: subject_token has a wrong audience".into(),
+        };
+        let detail = client_error_detail(&ClientError::TokenFailedEarlier {
+            operation: "get access token".into(),
+            source: Box::new(refused),
+        });
+        assert!(
+            detail.contains("C1 refused the OIDC token from TFC_WORKLOAD_IDENTITY_TOKEN")
+                && detail.contains("workload identity federation trusting this token"),
+            "{detail}"
+        );
+        assert!(!detail.contains("client_secret"), "{detail}");
+        let expired = ClientError::SubjectTokenExpired {
+            operation: "get access token".into(),
+            from: "`oidc_token`".into(),
+            expired_at: "2026-11-24T10:00:00Z".into(),
+            refusal: None,
+        };
+        let detail = client_error_detail(&expired);
+        assert!(
+            detail.starts_with("get access token: the OIDC token from `oidc_token` expired at 2026-11-24T10:00:00Z")
+                && detail.contains("run the job again for a fresh one"),
+            "{detail}"
+        );
     }
 
     #[test]

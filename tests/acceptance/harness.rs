@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use c1_contract::integrations::{Integration as _, Segment, Torq, Twingate};
 /// The provider's environment variables, from its one table of them.
-pub use conductorone_provider::{CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, SERVER_URL};
+pub use conductorone_provider::{
+    CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, OIDC_TOKEN, SERVER_URL,
+};
 use serde_json::{json, Value};
 
 /// Catalog ids of the three integrations, from their declarations.
@@ -224,6 +226,8 @@ pub struct Req {
     pub path: String,
     pub status: u16,
     pub client_id: Option<String>,
+    /// How a token request authenticated: `client_credentials` or `token_exchange`.
+    pub grant: Option<String>,
 }
 
 /// What a logged request did, derived from its method and path (the API's own routes).
@@ -465,8 +469,17 @@ impl Sim {
                 path: r["path"].as_str().unwrap_or_default().to_string(),
                 status: r["status"].as_u64().unwrap_or_default() as u16,
                 client_id: r["client_id"].as_str().map(str::to_string),
+                grant: r["grant"].as_str().map(str::to_string),
             })
             .collect())
+    }
+
+    /// Trusts the OIDC `issuer`'s test key for tokens with `audience` (POST /_sim/oidc/issuers).
+    pub fn trust_oidc_issuer(&self, issuer: &str, audience: &str) {
+        self.post(
+            "/_sim/oidc/issuers",
+            json!({"issuer": issuer, "audience": audience}),
+        );
     }
 
     pub fn clear_requests(&self) {
@@ -1106,6 +1119,26 @@ pub fn registry_namespace() -> String {
 /// A whole configuration: the `required_providers` block followed by `body`.
 pub fn config(body: &str) -> String {
     format!("{}\n{body}", required_providers())
+}
+
+/// An OIDC token as a CI system issues it, minted by `c1-sim oidc-token` with the issuer's test
+/// key; `expires_in` seconds from now (negative: already expired).
+pub fn oidc_token(issuer: &str, audience: &str, subject: &str, expires_in: i64) -> String {
+    let out = Command::new(&bins().sim)
+        .args(["oidc-token", "--issuer", issuer, "--audience", audience])
+        .args(["--subject", subject])
+        .arg(format!("--expires-in={expires_in}"))
+        .output()
+        .expect("run c1-sim oidc-token");
+    assert!(
+        out.status.success(),
+        "c1-sim oidc-token: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("a token")
+        .trim()
+        .to_string()
 }
 
 /// Assert that no secret in `secrets` appears in `text` (names `what` on failure, never the value).

@@ -1,5 +1,6 @@
 //! Scenario 9: no secret leaves the sensitive attributes. One run (init, plan saved with -out,
-//! apply of that plan, plan, an update, a plan with a ready access token, destroy) with
+//! apply of that plan, plan, an update, a plan with a ready access token, a plan with an OIDC
+//! token from TFC_WORKLOAD_IDENTITY_TOKEN (workload identity), destroy) with
 //! TF_LOG=trace and the provider's own log file; then everything it produced is scanned for every
 //! secret and every sensitive variable's value: what each command printed, Terraform's trace log,
 //! the provider's logs, the simulator's request log, state and log, `terraform show -json` of the
@@ -77,6 +78,14 @@ fn no_secret_leaves_the_sensitive_attributes() {
         },
     );
     let creds = sim.mint();
+    let oidc_issuer = "https://app.terraform.io";
+    sim.trust_oidc_issuer(oidc_issuer, "c1.workload.identity");
+    let oidc = oidc_token(
+        oidc_issuer,
+        "c1.workload.identity",
+        "organization:acme:project:p:workspace:w:run_phase:plan",
+        600,
+    );
     // Installed from a filesystem mirror, so that `terraform init` runs as users run it.
     let mut tf = Tf::bare("logging", Install::FilesystemMirror);
     tf.set_env(SERVER_URL.env, &sim.url);
@@ -101,6 +110,16 @@ fn no_secret_leaves_the_sensitive_attributes() {
         Secret {
             what: "the access token".into(),
             value: static_token.into(),
+            c1_keeps_it: false,
+        },
+        Secret {
+            what: "the OIDC token".into(),
+            value: oidc.clone(),
+            c1_keeps_it: false,
+        },
+        Secret {
+            what: "the OIDC token's signature".into(),
+            value: oidc.rsplit('.').next().unwrap().to_string(),
             c1_keeps_it: false,
         },
     ];
@@ -176,6 +195,24 @@ fn no_secret_leaves_the_sensitive_attributes() {
     .code(0)
     .contains("No changes.");
     tf.remove_env(ENV_ACCESS_TOKEN);
+    // An OIDC token (workload identity) instead of the client secret.
+    tf.set_env("TFC_WORKLOAD_IDENTITY_TOKEN", &oidc);
+    run(
+        &mut tf,
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+    )
+    .code(0)
+    .contains("No changes.");
+    tf.remove_env("TFC_WORKLOAD_IDENTITY_TOKEN");
+    let exchanges = sim.requests();
+    assert!(
+        exchanges
+            .0
+            .iter()
+            .any(|r| r.op() == Op::Token && r.ok() && r.grant.as_deref() == Some("token_exchange")),
+        "the plan exchanged the OIDC token: {:?}",
+        exchanges.0
+    );
     let state_json = show_json(run(&mut tf, &["show", "-json", "-no-color"]));
     let state_file: Value =
         serde_json::from_str(&tf.read("terraform.tfstate")).expect("the state file");

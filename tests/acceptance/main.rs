@@ -29,3 +29,4 @@ mod state_migration;
 mod storms;
 mod timeouts;
 mod validation;
+mod workload_identity;

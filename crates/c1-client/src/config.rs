@@ -8,6 +8,7 @@ use c1_contract::client_secret::{self, SecretFormatError};
 use url::Url;
 
 use crate::retry::RetryPolicy;
+use crate::subject_token::SubjectToken;
 
 /// Everything [`ConnectorClient::new`](crate::ConnectorClient::new) needs.
 #[derive(Clone, Debug)]
@@ -27,6 +28,12 @@ pub enum Credentials {
     AccessToken(SecretString),
     /// C1's client-credentials flow: a signed client assertion is exchanged for access tokens.
     ClientCredentials { client_id: String, key: SigningKey },
+    /// Workload identity: a CI system's OIDC token is exchanged (RFC 8693) for access tokens of
+    /// the client `client_id`, again whenever one expires, for as long as the OIDC token is valid.
+    TokenExchange {
+        client_id: String,
+        subject: SubjectToken,
+    },
 }
 
 /// A string that must never be printed: `Debug` shows `"<redacted>"`.

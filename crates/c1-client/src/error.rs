@@ -19,6 +19,24 @@ pub enum ClientError {
     /// refused the client assertion.
     #[error("{operation}: C1 rejected the credentials: {message}")]
     Unauthenticated { operation: String, message: String },
+    /// C1 refused to exchange the workload's OIDC token (its issuer, audience or subject is not
+    /// trusted for the client, or the client is unknown). `from` names where the token came from.
+    #[error("{operation}: C1 refused the OIDC token from {from}: {message}")]
+    SubjectTokenRefused {
+        operation: String,
+        from: String,
+        message: String,
+    },
+    /// The workload's OIDC token has expired (by its own `exp`), so no new access token can be
+    /// had for it. `from` names where it came from.
+    #[error("{operation}: {}", expired_text(from, expired_at, refusal.as_deref()))]
+    SubjectTokenExpired {
+        operation: String,
+        from: String,
+        expired_at: String,
+        /// What C1 answered, when it was asked (None: the token was known to be expired).
+        refusal: Option<String>,
+    },
     /// The request could not be completed (connect, timeout, reset): possibly transient.
     #[error("{operation}: could not reach C1 at {url}: {message}")]
     Transport {
@@ -111,6 +129,16 @@ pub enum EndpointProblem {
     UntrustedCertificate,
 }
 
+fn expired_text(from: &str, expired_at: &str, refusal: Option<&str>) -> String {
+    format!(
+        "the OIDC token from {from} expired at {expired_at}, so it cannot be exchanged for an \
+         access token{}",
+        refusal
+            .map(|m| format!(" (C1 answered: {m})"))
+            .unwrap_or_default()
+    )
+}
+
 fn code_text(code: Option<i64>) -> String {
     code.map(|c| format!(" (code {c})")).unwrap_or_default()
 }
@@ -120,7 +148,9 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Api { status, .. } => Some(*status),
-            ClientError::Unauthenticated { .. } => Some(401),
+            ClientError::Unauthenticated { .. }
+            | ClientError::SubjectTokenRefused { .. }
+            | ClientError::SubjectTokenExpired { .. } => Some(401),
             ClientError::GaveUp { last, .. } => last.status(),
             ClientError::TokenFailedEarlier { source, .. } => source.status(),
             _ => None,
@@ -146,9 +176,22 @@ impl ClientError {
     /// True when C1 refused the credentials (now or in a token request that already failed).
     pub fn is_unauthenticated(&self) -> bool {
         match self {
-            ClientError::Unauthenticated { .. } => true,
+            ClientError::Unauthenticated { .. }
+            | ClientError::SubjectTokenRefused { .. }
+            | ClientError::SubjectTokenExpired { .. } => true,
             ClientError::TokenFailedEarlier { source, .. } => source.is_unauthenticated(),
             _ => false,
+        }
+    }
+
+    /// The workload's OIDC token this error is about (directly, or as the token request that
+    /// already failed): where it came from, and whether it has expired. None for other errors.
+    pub fn subject_token_problem(&self) -> Option<(&str, bool)> {
+        match self {
+            ClientError::SubjectTokenRefused { from, .. } => Some((from, false)),
+            ClientError::SubjectTokenExpired { from, .. } => Some((from, true)),
+            ClientError::TokenFailedEarlier { source, .. } => source.subject_token_problem(),
+            _ => None,
         }
     }
 
@@ -194,6 +237,15 @@ impl ClientError {
             ClientError::Unauthenticated { message, .. } => {
                 format!("C1 rejected the credentials: {message}")
             }
+            ClientError::SubjectTokenRefused { from, message, .. } => {
+                format!("C1 refused the OIDC token from {from}: {message}")
+            }
+            ClientError::SubjectTokenExpired {
+                from,
+                expired_at,
+                refusal,
+                ..
+            } => expired_text(from, expired_at, refusal.as_deref()),
             ClientError::GaveUp {
                 attempts,
                 elapsed_secs,
@@ -249,6 +301,57 @@ mod tests {
             }),
         };
         assert!(one.to_string().contains("after 1 attempt over"), "{one}");
+    }
+
+    #[test]
+    fn oidc_token_errors_name_their_source_inside_and_outside_a_remembered_failure() {
+        let expired = ClientError::SubjectTokenExpired {
+            operation: "get access token".into(),
+            from: "CONDUCTORONE_OIDC_TOKEN".into(),
+            expired_at: "2026-11-24T10:00:00Z".into(),
+            refusal: Some("invalid_grant: subject_token has expired".into()),
+        };
+        assert_eq!(
+            expired.to_string(),
+            "get access token: the OIDC token from CONDUCTORONE_OIDC_TOKEN expired at \
+             2026-11-24T10:00:00Z, so it cannot be exchanged for an access token (C1 answered: \
+             invalid_grant: subject_token has expired)"
+        );
+        let earlier = ClientError::TokenFailedEarlier {
+            operation: "get access token".into(),
+            source: Box::new(expired),
+        };
+        assert!(
+            earlier.to_string().starts_with(
+                "get access token: the token request already failed: the OIDC token from \
+                 CONDUCTORONE_OIDC_TOKEN expired at"
+            ),
+            "{earlier}"
+        );
+        assert_eq!(earlier.status(), Some(401));
+        assert!(earlier.is_unauthenticated());
+        assert_eq!(
+            earlier.subject_token_problem(),
+            Some(("CONDUCTORONE_OIDC_TOKEN", true))
+        );
+        let refused = ClientError::SubjectTokenRefused {
+            operation: "get access token".into(),
+            from: "`oidc_token`".into(),
+            message: "invalid_grant: unknown issuer".into(),
+        };
+        assert_eq!(
+            refused.without_operation(),
+            "C1 refused the OIDC token from `oidc_token`: invalid_grant: unknown issuer"
+        );
+        assert_eq!(
+            refused.subject_token_problem(),
+            Some(("`oidc_token`", false))
+        );
+        let plain = ClientError::Unauthenticated {
+            operation: "x".into(),
+            message: "m".into(),
+        };
+        assert_eq!(plain.subject_token_problem(), None);
     }
 
     #[test]

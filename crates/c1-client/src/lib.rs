@@ -13,6 +13,7 @@ mod error;
 mod model;
 mod retry;
 mod send;
+mod subject_token;
 mod token;
 
 pub use budget::CallBudget;
@@ -27,5 +28,6 @@ pub use model::{
     SyncStatus,
 };
 pub use retry::RetryPolicy;
+pub use subject_token::{SubjectToken, SubjectTokenError};
 /// The stop signal of a [`CallBudget`].
 pub use tokio_util::sync::CancellationToken;

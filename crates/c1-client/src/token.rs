@@ -1,9 +1,14 @@
-//! Where each call's bearer token comes from: a ready token, or C1's client-credentials flow (a
-//! signed client assertion exchanged at the token endpoint). Tokens of that flow are cached for
-//! all clones of the client, renewed shortly before they expire, and forgotten when C1 refuses
-//! them. One fetch serves every caller that needs a token meanwhile (single flight): they all get
-//! its token or its failure, and a failed fetch is remembered, so later callers fail at once with
-//! it instead of each running a retry cycle of its own.
+//! Where each call's bearer token comes from: a ready token, or C1's token endpoint, either by
+//! the client-credentials flow (a signed client assertion) or by workload identity (a CI
+//! system's OIDC token exchanged as RFC 8693 says). Tokens from the endpoint are cached for all
+//! clones of the client, renewed shortly before they expire, and forgotten when C1 refuses them.
+//! One fetch serves every caller that needs a token meanwhile (single flight): they all get its
+//! token or its failure, and a failed fetch is remembered, so later callers fail at once with it
+//! instead of each running a retry cycle of its own. A token whose renewal failed still serves
+//! until it expires, and a 401 (C1 refusing it) forgets the remembered failure with the token:
+//! the next call asks the endpoint anew, so a remembered failure never outlives a new request
+//! that could succeed. An OIDC token that has expired (by its own `exp`) is reported as such,
+//! naming where it came from, before any remembered failure and without asking C1 again.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -24,6 +29,7 @@ use crate::error::ClientError;
 use crate::model::{decode, WireToken};
 use crate::retry::{self, Call, Failure, Idempotency, RetryPolicy};
 use crate::send::{Outcome, Payload, Request, Sender};
+use crate::subject_token::SubjectToken;
 
 /// What the token request is, in error messages.
 const OPERATION: &str = "get access token";
@@ -49,19 +55,26 @@ impl Bearer {
 pub(crate) enum TokenSource {
     /// A ready token: sent as it is, never renewed.
     Ready(HeaderValue),
-    /// Tokens from the client-credentials flow (shared with the fetch under way, if any).
-    ClientCredentials(Arc<Exchange>),
+    /// Tokens from the token endpoint (shared with the fetch under way, if any).
+    Endpoint(Arc<Exchange>),
 }
 
-/// C1's client-credentials flow and its token cache.
+/// How the token endpoint is asked for a token, and the cache of its answers.
 pub(crate) struct Exchange {
     client_id: String,
-    key: SigningKey,
+    grant: Grant,
     token_url: Url,
-    /// The token host without port or brackets: the assertion's `aud`.
-    audience: String,
     /// Never held across an await: the fetch runs on its own task.
     cache: Mutex<Cache>,
+}
+
+/// What the client proves itself with at the token endpoint.
+enum Grant {
+    /// Client credentials: a client assertion signed with `key`, whose `aud` is `audience` (the
+    /// token host without port or brackets).
+    ClientAssertion { key: SigningKey, audience: String },
+    /// Token exchange (RFC 8693) of a workload's OIDC token.
+    SubjectToken(SubjectToken),
 }
 
 /// The outcome of one fetch, as every caller waiting for it receives it.
@@ -71,16 +84,18 @@ type Fetched = Result<Bearer, ClientError>;
 struct Cache {
     token: Option<CachedToken>,
     fetched: u64,
-    /// The fetch under way: its outcome appears here once (None until then).
     /// The fetch under way: its outcome, and the deadline of the budget it runs within.
     pending: Option<(watch::Receiver<Option<Fetched>>, Instant)>,
-    /// How the last fetch failed: later callers get it at once.
+    /// How the last fetch failed: later callers get it at once (unless the current token still
+    /// serves). A new token, or a 401 that forgets the current one, forgets it too.
     failed: Option<ClientError>,
 }
 
 struct CachedToken {
     bearer: Bearer,
     renew_at: Instant,
+    /// When C1 stops taking it: until then it serves even if its renewal failed.
+    expires_at: Instant,
 }
 
 impl TokenSource {
@@ -90,20 +105,16 @@ impl TokenSource {
             Credentials::AccessToken(token) => authorization(token.expose())
                 .map(TokenSource::Ready)
                 .ok_or(ClientError::AccessTokenNotHeaderSafe),
-            Credentials::ClientCredentials { client_id, key } => {
-                Ok(TokenSource::ClientCredentials(Arc::new(Exchange {
-                    client_id,
+            Credentials::ClientCredentials { client_id, key } => Exchange::source(
+                client_id,
+                Grant::ClientAssertion {
                     key,
-                    token_url: endpoint(
-                        base_url,
-                        token_endpoint::PATH.trim_start_matches('/').split('/'),
-                    )
-                    .map_err(|_| ClientError::UnsafePathSegment {
-                        operation: OPERATION.to_string(),
-                    })?,
                     audience: audience_for(base_url),
-                    cache: Mutex::default(),
-                })))
+                },
+                base_url,
+            ),
+            Credentials::TokenExchange { client_id, subject } => {
+                Exchange::source(client_id, Grant::SubjectToken(subject), base_url)
             }
         }
     }
@@ -121,18 +132,18 @@ impl TokenSource {
                 authorization: authorization.clone(),
                 generation: 0,
             }),
-            TokenSource::ClientCredentials(exchange) => {
-                exchange.bearer(sender, retry, budget).await
-            }
+            TokenSource::Endpoint(exchange) => exchange.bearer(sender, retry, budget).await,
         }
     }
 
-    /// C1 refused `bearer` (401): forgets it if it is still the cached one. True when another
-    /// token may help, which is never the case for a ready token.
+    /// C1 refused `bearer` (401): forgets it if it is still the cached one, and any failure
+    /// remembered from renewing it (a new request decides anew, e.g. a re-exchange of an OIDC
+    /// token that is still valid). True when another token may help, which is never the case
+    /// for a ready token.
     pub(crate) fn refused(&self, bearer: &Bearer) -> bool {
         match self {
             TokenSource::Ready(_) => false,
-            TokenSource::ClientCredentials(exchange) => {
+            TokenSource::Endpoint(exchange) => {
                 let mut cache = exchange.lock();
                 if cache
                     .token
@@ -140,6 +151,7 @@ impl TokenSource {
                     .is_some_and(|t| t.bearer.generation == bearer.generation)
                 {
                     cache.token = None;
+                    cache.failed = None;
                 }
                 true
             }
@@ -148,6 +160,39 @@ impl TokenSource {
 }
 
 impl Exchange {
+    /// The token source that asks the token endpoint of the tenant at `base_url` with `grant`.
+    fn source(client_id: String, grant: Grant, base_url: &Url) -> Result<TokenSource, ClientError> {
+        let token_url = endpoint(
+            base_url,
+            token_endpoint::PATH.trim_start_matches('/').split('/'),
+        )
+        .map_err(|_| ClientError::UnsafePathSegment {
+            operation: OPERATION.to_string(),
+        })?;
+        Ok(TokenSource::Endpoint(Arc::new(Exchange {
+            client_id,
+            grant,
+            token_url,
+            cache: Mutex::default(),
+        })))
+    }
+
+    /// The error for an OIDC token that has expired by `now` (with what C1 answered, if it was
+    /// asked); None while it is valid, and for client credentials.
+    fn subject_expired(&self, now: SystemTime, refusal: Option<&str>) -> Option<ClientError> {
+        let Grant::SubjectToken(subject) = &self.grant else {
+            return None;
+        };
+        subject
+            .expired(now)
+            .map(|expired_at| ClientError::SubjectTokenExpired {
+                operation: OPERATION.to_string(),
+                from: subject.from().to_string(),
+                expired_at,
+                refusal: refusal.map(str::to_string),
+            })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -163,11 +208,22 @@ impl Exchange {
     ) -> Result<Bearer, ClientError> {
         let (mut outcome, fetch_deadline) = {
             let mut cache = self.lock();
-            if let Some(token) = cache.token.as_ref().filter(|t| Instant::now() < t.renew_at) {
+            let now = Instant::now();
+            if let Some(token) = cache.token.as_ref().filter(|t| now < t.renew_at) {
                 return Ok(token.bearer.clone());
             }
+            // When it cannot be renewed, a token that C1 still takes serves until it expires.
+            let unexpired = cache
+                .token
+                .as_ref()
+                .filter(|t| now < t.expires_at)
+                .map(|t| t.bearer.clone());
+            // An expired OIDC token is the reason, whatever failed before: say so, ask nobody.
+            if let Some(expired) = self.subject_expired(SystemTime::now(), None) {
+                return unexpired.ok_or(expired);
+            }
             if let Some(failed) = &cache.failed {
-                return Err(ClientError::TokenFailedEarlier {
+                return unexpired.ok_or_else(|| ClientError::TokenFailedEarlier {
                     operation: OPERATION.to_string(),
                     source: Box::new(failed.clone()),
                 });
@@ -218,14 +274,18 @@ impl Exchange {
         cache.pending = None;
         match fetched {
             Ok((authorization, lifetime)) => {
+                // A token supersedes any failure remembered before it.
+                cache.failed = None;
                 cache.fetched += 1;
                 let bearer = Bearer {
                     authorization,
                     generation: cache.fetched,
                 };
+                let now = Instant::now();
                 cache.token = Some(CachedToken {
                     bearer: bearer.clone(),
-                    renew_at: Instant::now() + lifetime.saturating_sub(renewal_margin(lifetime)),
+                    renew_at: now + lifetime.saturating_sub(renewal_margin(lifetime)),
+                    expires_at: now + lifetime,
                 });
                 Ok(bearer)
             }
@@ -234,7 +294,17 @@ impl Exchange {
                     tracing::warn!(error = %error, "the C1 token request failed; later calls fail with it at once");
                     cache.failed = Some(error.clone());
                 }
-                Err(error)
+                match cache
+                    .token
+                    .as_ref()
+                    .filter(|t| Instant::now() < t.expires_at)
+                {
+                    Some(current) => {
+                        tracing::warn!("renewing the C1 access token failed; the current one serves until it expires");
+                        Ok(current.bearer.clone())
+                    }
+                    None => Err(error),
+                }
             }
         }
     }
@@ -252,16 +322,27 @@ impl Exchange {
             idempotency: Idempotency::Idempotent,
         };
         let body = retry::run(retry, budget, &call, |attempt, timeout| async move {
-            let assertion = self.assertion(SystemTime::now());
-            let form = [
-                ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
-                ("client_id", self.client_id.as_str()),
-                (
-                    "client_assertion_type",
-                    token_endpoint::ASSERTION_TYPE_JWT_BEARER,
-                ),
-                ("client_assertion", assertion.as_str()),
-            ];
+            let assertion;
+            let form: [(&str, &str); 4] = match &self.grant {
+                Grant::ClientAssertion { key, audience } => {
+                    assertion = self.assertion(key, audience, SystemTime::now());
+                    [
+                        ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
+                        ("client_id", self.client_id.as_str()),
+                        (
+                            "client_assertion_type",
+                            token_endpoint::ASSERTION_TYPE_JWT_BEARER,
+                        ),
+                        ("client_assertion", assertion.as_str()),
+                    ]
+                }
+                Grant::SubjectToken(subject) => [
+                    ("grant_type", token_endpoint::GRANT_TOKEN_EXCHANGE),
+                    ("subject_token", subject.expose()),
+                    ("subject_token_type", token_endpoint::SUBJECT_TOKEN_TYPE_JWT),
+                    ("client_id", self.client_id.as_str()),
+                ],
+            };
             let request = Request {
                 method: &Method::POST,
                 url: &self.token_url,
@@ -271,10 +352,7 @@ impl Exchange {
             match sender.send_once(request, attempt, timeout).await {
                 // How the token endpoint refuses credentials (OAuth `invalid_client` is a 400).
                 Outcome::Answered(answer) if matches!(answer.status, 400 | 401 | 403) => {
-                    Err(Failure::Final(ClientError::Unauthenticated {
-                        operation: OPERATION.to_string(),
-                        message: answer.message,
-                    }))
+                    Err(Failure::Final(self.refused_by_endpoint(answer.message)))
                 }
                 other => other.into_result(OPERATION),
             }
@@ -318,8 +396,27 @@ impl Exchange {
         Ok((authorization, lifetime))
     }
 
-    /// A client assertion made at `now`, with a fresh nonce in its header.
-    fn assertion(&self, now: SystemTime) -> String {
+    /// The error for the token endpoint's refusal, saying `message`: for an OIDC token, which
+    /// one (and that it expired, if it has by now).
+    fn refused_by_endpoint(&self, message: String) -> ClientError {
+        match &self.grant {
+            Grant::ClientAssertion { .. } => ClientError::Unauthenticated {
+                operation: OPERATION.to_string(),
+                message,
+            },
+            Grant::SubjectToken(subject) => self
+                .subject_expired(SystemTime::now(), Some(&message))
+                .unwrap_or_else(|| ClientError::SubjectTokenRefused {
+                    operation: OPERATION.to_string(),
+                    from: subject.from().to_string(),
+                    message,
+                }),
+        }
+    }
+
+    /// A client assertion for `audience` made at `now` and signed with `key`, with a fresh
+    /// nonce in its header.
+    fn assertion(&self, key: &SigningKey, audience: &str, now: SystemTime) -> String {
         let now = now
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -328,8 +425,8 @@ impl Exchange {
         rand::thread_rng().fill_bytes(&mut nonce);
         let mut header = Map::new();
         header.insert("nonce".into(), Value::String(URL_SAFE_NO_PAD.encode(nonce)));
-        let claims = token_endpoint::assertion_claims(&self.client_id, &self.audience, now);
-        jws::sign(header, &claims, self.key.dalek())
+        let claims = token_endpoint::assertion_claims(&self.client_id, audience, now);
+        jws::sign(header, &claims, key.dalek())
     }
 }
 
@@ -358,19 +455,27 @@ fn renewal_margin(lifetime: Duration) -> Duration {
 mod tests {
     use super::*;
 
-    fn exchange_for(seed: u8) -> Arc<Exchange> {
-        let key = SigningKey::from_dalek(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]));
-        let credentials = Credentials::ClientCredentials {
-            client_id: "tf@acme.conductor.one/xyz".into(),
-            key,
-        };
+    fn exchange_of(credentials: Credentials) -> Arc<Exchange> {
         let base = Url::parse("https://acme.conductor.one:8443/").unwrap();
-        let TokenSource::ClientCredentials(exchange) =
-            TokenSource::new(credentials, &base).unwrap()
-        else {
-            panic!("client credentials make an exchange")
+        let TokenSource::Endpoint(exchange) = TokenSource::new(credentials, &base).unwrap() else {
+            panic!("credentials for the token endpoint make an exchange")
         };
         exchange
+    }
+
+    fn exchange_for(seed: u8) -> Arc<Exchange> {
+        let key = SigningKey::from_dalek(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]));
+        exchange_of(Credentials::ClientCredentials {
+            client_id: "tf@acme.conductor.one/xyz".into(),
+            key,
+        })
+    }
+
+    fn key_and_audience(exchange: &Exchange) -> (&SigningKey, &str) {
+        match &exchange.grant {
+            Grant::ClientAssertion { key, audience } => (key, audience),
+            Grant::SubjectToken(_) => panic!("not client credentials"),
+        }
     }
 
     #[test]
@@ -381,10 +486,12 @@ mod tests {
             "https://acme.conductor.one:8443/auth/v1/token"
         );
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let token = exchange.assertion(now);
+        let (key, audience) = key_and_audience(&exchange);
+        assert_eq!(audience, "acme.conductor.one");
+        let token = exchange.assertion(key, audience, now);
         let parts = jws::parse(&token).unwrap();
         parts
-            .verify(&exchange.key.dalek().verifying_key())
+            .verify(&key.dalek().verifying_key())
             .expect("signed with the credential's key");
         assert_eq!(
             Value::Object(parts.claims),
@@ -396,11 +503,12 @@ mod tests {
         );
         let nonce = parts.header["nonce"].as_str().unwrap().to_string();
         assert!(nonce.len() >= 16, "{nonce}");
-        let again = jws::parse(&exchange.assertion(now)).unwrap();
+        let again = jws::parse(&exchange.assertion(key, audience, now)).unwrap();
         assert_ne!(again.header["nonce"], Value::String(nonce));
+        let other = exchange_for(43);
         assert!(jws::parse(&token)
             .unwrap()
-            .verify(&exchange_for(43).key.dalek().verifying_key())
+            .verify(&key_and_audience(&other).0.dalek().verifying_key())
             .is_err());
     }
 

@@ -1,5 +1,6 @@
 //! C1's token endpoint (OAuth 2.0): where it is, the form fields of a client-credentials
-//! request, and the claims of the signed client assertion that request carries.
+//! request and the claims of the signed client assertion that request carries, and the form
+//! fields of a token exchange (RFC 8693) of a workload's OIDC token.
 
 use serde_json::{json, Value};
 
@@ -10,6 +11,10 @@ pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 /// `client_assertion_type` of a signed client assertion.
 pub const ASSERTION_TYPE_JWT_BEARER: &str =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// `grant_type` of a token exchange (RFC 8693): a CI system's OIDC token for an access token.
+pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// `subject_token_type` of a token exchange whose subject token is a JWT (an OIDC ID token).
+pub const SUBJECT_TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
 /// How far either side of now a client assertion is valid (`nbf`, `exp`), in seconds.
 pub const ASSERTION_LIFETIME_SECS: u64 = 120;
 

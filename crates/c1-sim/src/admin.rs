@@ -1,6 +1,6 @@
 //! The admin API under `/_sim` (loopback only, no auth, never in the request log): minting
-//! clients, the request log, faults, token expiry, bad credentials, state and out-of-band changes
-//! (edits, deletes, and syncs run or disabled as C1's schedule and UI do).
+//! clients, trusted OIDC issuers, the request log, faults, token expiry, bad credentials, state
+//! and out-of-band changes (edits, deletes, and syncs run or disabled as C1's schedule and UI do).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use crate::domain::ConnectorChanges;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::faults::FaultConfig;
+use crate::oidc::TrustSpec;
 use crate::state::Simulator;
 use crate::wire;
 
@@ -28,6 +29,7 @@ pub const ADMIN_PREFIX: &str = "/_sim";
 pub fn router(sim: Arc<Simulator>) -> Router {
     Router::new()
         .route("/clients", post(mint_client))
+        .route("/oidc/issuers", post(trust_issuer).get(get_trusted_issuers))
         .route("/requests", get(get_requests).delete(clear_requests))
         .route(
             "/faults",
@@ -81,6 +83,25 @@ async fn mint_client(
     state.control.merge_clients(vec![record]);
     sim.persist(&state)?;
     Ok(Json(minted).into_response())
+}
+
+/// Trusts an OIDC issuer for token exchange (a `TrustSpec`: without `jwks` or `jwks_file`, its
+/// test key); answers the trust as stored.
+async fn trust_issuer(
+    State(sim): State<Arc<Simulator>>,
+    JsonBody(spec): JsonBody<TrustSpec>,
+) -> Result<Response, ApiError> {
+    let trust = spec
+        .resolve()
+        .map_err(|err| ApiError::invalid_argument(err.to_string()))?;
+    let mut state = sim.lock();
+    state.control.trust_issuer(trust.clone());
+    sim.persist(&state)?;
+    Ok(Json(trust).into_response())
+}
+
+async fn get_trusted_issuers(State(sim): State<Arc<Simulator>>) -> Response {
+    Json(sim.lock().control.trusted_issuers.clone()).into_response()
 }
 
 async fn get_requests(State(sim): State<Arc<Simulator>>) -> Response {

@@ -1,4 +1,5 @@
-//! Command line of the `c1-sim` binary: `serve` and `credentials`.
+//! Command line of the `c1-sim` binary: `serve`, `credentials`, and `oidc-token` / `oidc-jwks`
+//! (test OIDC tokens for workload identity).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::catalog::Catalog;
 use crate::faults::FaultConfig;
+use crate::oidc::{TrustSpec, DEFAULT_LIFETIME_SECS};
 use crate::server::{ServeOptions, TlsFiles, DEFAULT_MAX_BODY_BYTES};
 
 /// A local simulator of the ConductorOne (C1) connector API, for tests, demos and benchmarks.
@@ -25,6 +27,42 @@ pub enum Command {
     /// Mint client credentials: appends the public half to the clients file and prints
     /// `{"client_id", "client_secret", "user_id"}` as JSON.
     Credentials(CredentialsArgs),
+    /// Mint a signed OIDC token (EdDSA JWT) as a CI system would issue it, and print it. Signed
+    /// with the issuer's test key (which `serve --oidc-issuer URL` trusts), or with --key-file.
+    OidcToken(OidcTokenArgs),
+    /// Print the public JWKS of the issuer's test key, or of --key-file's key.
+    OidcJwks(OidcJwksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OidcTokenArgs {
+    /// The token's `iss`, e.g. https://token.actions.githubusercontent.com.
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// The token's `aud`: the audience the C1 client's federation expects.
+    #[arg(long, value_name = "AUD")]
+    pub audience: String,
+    /// The token's `sub`, e.g. repo:acme/infra:ref:refs/heads/main.
+    #[arg(long, value_name = "SUB")]
+    pub subject: String,
+    /// Seconds until `exp`; negative for a token that has already expired.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_LIFETIME_SECS, allow_negative_numbers = true)]
+    pub expires_in: i64,
+    /// Sign with the Ed25519 private JWK in this file (made when missing) instead of the
+    /// issuer's test key.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct OidcJwksArgs {
+    /// The issuer whose test key to print.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The Ed25519 private JWK file whose public half to print.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +151,22 @@ pub struct ServeArgs {
     /// SYNC_STATUS_ERROR. Repeatable.
     #[arg(long = "bad-credential", value_name = "VALUE")]
     pub bad_credentials: Vec<String>,
+    /// Trust this OIDC issuer's tokens for token exchange (workload identity), for any known
+    /// client the request names: `URL` (signed with its test key, as `c1-sim oidc-token` signs)
+    /// or `URL=JWKS_FILE` (a JWKS of Ed25519 keys, or one JWK). Repeatable; needs --oidc-audience.
+    #[arg(
+        long = "oidc-issuer",
+        value_name = "URL[=JWKS_FILE]",
+        requires = "oidc_audience"
+    )]
+    pub oidc_issuers: Vec<String>,
+    /// The audience (`aud`) tokens of the --oidc-issuer issuers must carry.
+    #[arg(long, value_name = "AUD")]
+    pub oidc_audience: Option<String>,
+    /// A JSON file of OIDC trusts: `[{"issuer", "audience", "jwks" | "jwks_file", "client_id",
+    /// "subject"}]` (the body of POST /_sim/oidc/issuers, as a list).
+    #[arg(long, value_name = "FILE")]
+    pub oidc_trusts: Option<PathBuf>,
     /// Largest accepted request body, in bytes (larger ones answer 413).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -132,6 +186,38 @@ pub struct CredentialsArgs {
 }
 
 impl ServeArgs {
+    /// The OIDC trusts of --oidc-issuer, --oidc-audience and --oidc-trusts.
+    pub fn oidc_trusts(&self) -> anyhow::Result<Vec<TrustSpec>> {
+        use anyhow::Context as _;
+        let mut trusts: Vec<TrustSpec> = self
+            .oidc_issuers
+            .iter()
+            .map(|flag| {
+                let (issuer, jwks_file) = match flag.split_once('=') {
+                    Some((issuer, file)) => (issuer, Some(PathBuf::from(file))),
+                    None => (flag.as_str(), None),
+                };
+                TrustSpec {
+                    issuer: issuer.to_string(),
+                    audience: self.oidc_audience.clone().unwrap_or_default(),
+                    jwks: None,
+                    jwks_file,
+                    client_id: None,
+                    subject: None,
+                }
+            })
+            .collect();
+        if let Some(path) = &self.oidc_trusts {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --oidc-trusts {}", path.display()))?;
+            let listed: Vec<TrustSpec> = serde_json::from_str(&text).with_context(|| {
+                format!("--oidc-trusts {} is not a list of trusts", path.display())
+            })?;
+            trusts.extend(listed);
+        }
+        Ok(trusts)
+    }
+
     pub fn to_options(&self) -> ServeOptions {
         ServeOptions {
             bind: self.bind,
@@ -170,6 +256,7 @@ impl ServeArgs {
             bad_credentials: self.bad_credentials.clone(),
             max_body_bytes: self.max_body_bytes,
             catalog: Catalog::shipped(),
+            oidc_trusts: Vec::new(),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The control plane: what the simulator keeps about its callers and its test controls, apart
-//! from the simulated tenant. The clients it trusts, the access tokens it issued, the faults to
-//! inject and the request log.
+//! from the simulated tenant. The clients it trusts, the OIDC issuers it trusts (workload
+//! identity), the access tokens it issued, the faults to inject and the request log.
 
 use crate::auth::TokenStore;
 use crate::credentials::ClientRecord;
 use crate::faults::FaultState;
+use crate::oidc::TrustedIssuer;
 use crate::request_log::RequestLog;
 
 /// Clients, tokens, faults and the request log.
@@ -12,6 +13,8 @@ use crate::request_log::RequestLog;
 pub struct ControlPlane {
     /// Clients whose assertions the token endpoint accepts (public halves).
     pub clients: Vec<ClientRecord>,
+    /// OIDC issuers whose tokens the token endpoint exchanges for access tokens.
+    pub trusted_issuers: Vec<TrustedIssuer>,
     pub tokens: TokenStore,
     pub faults: FaultState,
     pub log: RequestLog,
@@ -28,6 +31,15 @@ impl ControlPlane {
             }
         }
         added
+    }
+
+    /// Trusts `trust`, replacing a trust of the same issuer, audience and client.
+    pub fn trust_issuer(&mut self, trust: TrustedIssuer) {
+        self.trusted_issuers.retain(|t| {
+            (&t.issuer, &t.audience, &t.client_id)
+                != (&trust.issuer, &trust.audience, &trust.client_id)
+        });
+        self.trusted_issuers.push(trust);
     }
 
     pub fn client(&self, client_id: &str) -> Option<&ClientRecord> {

@@ -64,7 +64,8 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
         }
         _ => None,
     };
-    let log = |status: u16, client_id: Option<String>| {
+    let mut grant: Option<&'static str> = None;
+    let log = |status: u16, client_id: Option<String>, grant: Option<&'static str>| {
         sim.lock().control.log.push(RequestLogEntry {
             seq: 0,
             method: method.clone(),
@@ -73,6 +74,7 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
             status,
             client_id,
             operation: operation.to_owned(),
+            grant: grant.map(str::to_owned),
         });
     };
     if decision.latency_ms > 0 {
@@ -97,13 +99,13 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
             decision.land_late_ms,
             fault,
             kill,
-            || log(fault_status(fault), client_id.clone()),
+            || log(fault_status(fault), client_id.clone(), None),
         )
         .await;
     }
     let response = match before {
         Some(FaultAction::Drop) => {
-            log(0, client_id);
+            log(0, client_id, grant);
             return drop_connection(kill).await;
         }
         Some(FaultAction::TooManyRequests { retry_after_secs }) => {
@@ -126,12 +128,13 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
         },
         None => json_error_bodies(next.run(request).await),
     };
-    if let Some(TokenRequestClient(id)) = response.extensions().get::<TokenRequestClient>() {
-        client_id = Some(id.clone());
+    if let Some(request) = response.extensions().get::<TokenRequestClient>() {
+        client_id = request.client_id.clone().or(client_id);
+        grant = Some(request.grant);
     }
     let response = match after {
         Some(FaultAction::Drop) if response.status().is_success() => {
-            log(0, client_id);
+            log(0, client_id, grant);
             return drop_connection(kill).await;
         }
         Some(FaultAction::ServerError { status }) if response.status().is_success() => {
@@ -139,7 +142,7 @@ pub async fn gate(State(sim): State<Arc<Simulator>>, mut request: Request, next:
         }
         _ => response,
     };
-    log(response.status().as_u16(), client_id);
+    log(response.status().as_u16(), client_id, grant);
     response
 }
 

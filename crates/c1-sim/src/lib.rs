@@ -21,6 +21,7 @@ mod faults;
 mod files;
 mod gate;
 mod ids;
+mod oidc;
 mod request_log;
 mod server;
 mod state;
@@ -34,4 +35,9 @@ pub use credentials::{
 };
 pub use faults::FaultConfig;
 pub use files::write_atomically;
+pub use oidc::{
+    key_file as oidc_key_file, mint as mint_oidc_token, public_jwk as oidc_public_jwk,
+    test_key as oidc_test_key, Jwks, TokenClaims as OidcTokenClaims, TrustSpec, TrustedIssuer,
+    DEFAULT_LIFETIME_SECS as OIDC_DEFAULT_LIFETIME_SECS,
+};
 pub use server::{ServeOptions, Server, ServerError, TlsFiles};

@@ -23,6 +23,33 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&minted)?);
             Ok(())
         }
+        Command::OidcToken(args) => {
+            let key = match &args.key_file {
+                Some(path) => c1_sim::oidc_key_file(path)?,
+                None => c1_sim::oidc_test_key(&args.issuer),
+            };
+            let claims = c1_sim::OidcTokenClaims {
+                issuer: args.issuer,
+                audience: args.audience,
+                subject: args.subject,
+                expires_in: args.expires_in,
+            };
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            println!("{}", c1_sim::mint_oidc_token(&claims, &key, now));
+            Ok(())
+        }
+        Command::OidcJwks(args) => {
+            let key = match (&args.key_file, &args.issuer) {
+                (Some(path), _) => c1_sim::oidc_key_file(path)?,
+                (None, Some(issuer)) => c1_sim::oidc_test_key(issuer),
+                (None, None) => anyhow::bail!("give --issuer or --key-file"),
+            };
+            let jwks = c1_sim::Jwks {
+                keys: vec![c1_sim::oidc_public_jwk(&key)],
+            };
+            println!("{}", serde_json::to_string_pretty(&jwks)?);
+            Ok(())
+        }
         Command::Serve(args) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
             runtime.block_on(serve(*args))
@@ -31,7 +58,11 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: c1_sim::ServeArgs) -> anyhow::Result<()> {
-    let server = Server::start(args.to_options()).await?;
+    let options = c1_sim::ServeOptions {
+        oidc_trusts: args.oidc_trusts()?,
+        ..args.to_options()
+    };
+    let server = Server::start(options).await?;
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening on {}", server.base_url())?;

@@ -12,6 +12,9 @@ pub struct RequestLogEntry {
     pub status: u16,
     pub client_id: Option<String>,
     pub operation: String,
+    /// How a token request authenticated: `client_credentials` or `token_exchange`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
 }
 
 #[derive(Debug, Default)]

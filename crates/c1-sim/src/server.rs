@@ -26,6 +26,7 @@ use crate::connection::ConnectionInfo;
 use crate::credentials::{self, CredentialsError, MintedCredentials};
 use crate::faults::{FaultConfig, FaultState};
 use crate::gate::gate;
+use crate::oidc::{TrustError, TrustSpec, TrustedIssuer};
 use crate::state::{self, RuntimeConfig, SimState, Simulator, StateFileError};
 use crate::token;
 
@@ -50,6 +51,8 @@ pub struct ServeOptions {
     pub max_body_bytes: usize,
     /// The connector catalog: by default the integrations the provider ships.
     pub catalog: Catalog,
+    /// OIDC issuers to trust from the start (workload identity).
+    pub oidc_trusts: Vec<TrustSpec>,
 }
 
 impl Default for ServeOptions {
@@ -68,6 +71,7 @@ impl Default for ServeOptions {
             bad_credentials: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             catalog: Catalog::shipped(),
+            oidc_trusts: Vec::new(),
         }
     }
 }
@@ -99,6 +103,8 @@ pub enum ServerError {
     StateFile(#[from] StateFileError),
     #[error(transparent)]
     Clients(#[from] CredentialsError),
+    #[error("cannot trust OIDC issuer {issuer}: {source}")]
+    OidcTrust { issuer: String, source: TrustError },
     #[error("cannot seed app {id}: {message}")]
     Seed { id: String, message: String },
 }
@@ -137,6 +143,14 @@ impl Server {
                         message: err.message,
                     })?;
             }
+        }
+        for spec in &options.oidc_trusts {
+            let issuer = spec.issuer.clone();
+            let trust = spec
+                .clone()
+                .resolve()
+                .map_err(|source| ServerError::OidcTrust { issuer, source })?;
+            state.control.trust_issuer(trust);
         }
         state.tenant.bad_credentials = options.bad_credentials.iter().cloned().collect();
         state.control.tokens = TokenStore::new(options.static_token.clone());
@@ -203,6 +217,13 @@ impl Server {
         state.control.merge_clients(vec![record]);
         let _ = self.sim.persist(&state);
         minted
+    }
+
+    /// Trusts an OIDC issuer (like `POST /_sim/oidc/issuers`).
+    pub fn trust_issuer(&self, trust: TrustedIssuer) {
+        let mut state = self.sim.lock();
+        state.control.trust_issuer(trust);
+        let _ = self.sim.persist(&state);
     }
 
     /// Stops accepting and closes open connections.

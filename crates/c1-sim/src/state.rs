@@ -1,5 +1,6 @@
 //! The running simulator's state: its fixed configuration, and the tenant and control plane
-//! behind one lock, persisted to the state file (apps, connectors, clients) after each change.
+//! behind one lock, persisted to the state file (apps, connectors, clients, trusted OIDC
+//! issuers) after each change.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +16,7 @@ use crate::domain::{AppRecord, ConnectorRecord, Tenant};
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
 use crate::files;
+use crate::oidc::TrustedIssuer;
 
 /// Settings of the simulator that do not change while it runs.
 #[derive(Debug, Clone)]
@@ -98,6 +100,7 @@ pub struct Snapshot {
     pub apps: Vec<AppRecord>,
     pub connectors: Vec<ConnectorRecord>,
     pub clients: Vec<ClientRecord>,
+    pub trusted_issuers: Vec<TrustedIssuer>,
     pub next_seq: u64,
 }
 
@@ -107,6 +110,7 @@ impl Snapshot {
             apps: state.tenant.apps.clone(),
             connectors: state.tenant.connectors.clone(),
             clients: state.control.clients.clone(),
+            trusted_issuers: state.control.trusted_issuers.clone(),
             next_seq: state.tenant.next_seq,
         }
     }
@@ -123,6 +127,7 @@ impl SimState {
             },
             control: ControlPlane {
                 clients: snapshot.clients,
+                trusted_issuers: snapshot.trusted_issuers,
                 ..ControlPlane::default()
             },
         }

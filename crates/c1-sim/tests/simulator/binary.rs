@@ -151,6 +151,9 @@ fn help_explains_every_flag() {
         "--fail-status",
         "--drop-every",
         "--bad-credential",
+        "--oidc-issuer",
+        "--oidc-audience",
+        "--oidc-trusts",
     ] {
         assert!(help.contains(flag), "serve --help lacks {flag}");
     }

@@ -7,4 +7,5 @@ mod admin_and_faults;
 mod auth;
 mod binary;
 mod connectors;
+mod oidc;
 mod robustness;
