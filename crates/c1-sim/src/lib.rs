@@ -34,4 +34,4 @@ pub use credentials::{
 };
 pub use faults::FaultConfig;
 pub use files::write_atomically;
-pub use server::{ServeOptions, Server, ServerError, TlsFiles};
+pub use server::{ServeOptions, Server, ServerError, TlsFiles, SEED_DIRECTORY};

@@ -32,6 +32,9 @@ use crate::token;
 /// Largest request body accepted (larger ones answer 413).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The directory (identity provider) app that discovers the `seed_discovered_apps`.
+pub const SEED_DIRECTORY: &str = "Okta";
+
 /// Everything `c1-sim serve` can be told.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -44,6 +47,9 @@ pub struct ServeOptions {
     pub token_ttl: Duration,
     pub sync_delay: Duration,
     pub seed_apps: Vec<String>,
+    /// Display names of apps to create at start as C1 discovers them through the identity
+    /// provider (SSO): unmanaged, under a directory app (kept if they already exist).
+    pub seed_discovered_apps: Vec<String>,
     pub static_token: Option<String>,
     pub faults: FaultConfig,
     pub bad_credentials: Vec<String>,
@@ -63,6 +69,7 @@ impl Default for ServeOptions {
             token_ttl: Duration::from_secs(3600),
             sync_delay: Duration::from_millis(1000),
             seed_apps: Vec::new(),
+            seed_discovered_apps: Vec::new(),
             static_token: None,
             faults: FaultConfig::default(),
             bad_credentials: Vec::new(),
@@ -137,6 +144,19 @@ impl Server {
                         message: err.message,
                     })?;
             }
+        }
+        for name in options
+            .seed_discovered_apps
+            .iter()
+            .filter(|n| !n.is_empty())
+        {
+            state
+                .tenant
+                .seed_discovered_app(name, SEED_DIRECTORY)
+                .map_err(|err| ServerError::Seed {
+                    id: name.clone(),
+                    message: err.message,
+                })?;
         }
         state.tenant.bad_credentials = options.bad_credentials.iter().cloned().collect();
         state.control.tokens = TokenStore::new(options.static_token.clone());
