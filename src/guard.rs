@@ -27,8 +27,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tf_provider::schema::Schema;
 use tf_provider::{
-    AttributePath, Diagnostics, DynamicDataSource, DynamicFunction, DynamicResource, Provider,
-    Resource,
+    AttributePath, DataSource, Diagnostics, DynamicDataSource, DynamicFunction, DynamicResource,
+    Provider, Resource,
 };
 
 use crate::resource::diagnostic;
@@ -325,6 +325,47 @@ impl<R: Resource> Resource for GuardedResource<R> {
     ) -> Pair<R::State<'a>, R::PrivateState<'a>> {
         let work = self.inner.import(diags, id);
         pair(settle(caught(work).await, &self.type_name, "import", diags))
+    }
+}
+
+/// A data source served to Terraform with [`Redacted`] values and under the panic guard.
+pub struct GuardedDataSource<D> {
+    /// The data source's type, e.g. `conductorone_app`, for messages.
+    type_name: String,
+    inner: D,
+}
+
+impl<D: DataSource> GuardedDataSource<D> {
+    pub fn new(type_name: impl Into<String>, inner: D) -> Self {
+        Self {
+            type_name: format!("data source {}", type_name.into()),
+            inner,
+        }
+    }
+}
+
+#[async_trait]
+impl<D: DataSource> DataSource for GuardedDataSource<D> {
+    type State<'a> = Redacted<D::State<'a>>;
+    type ProviderMetaState<'a> = Redacted<D::ProviderMetaState<'a>>;
+
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        guarded_sync(|d| self.inner.schema(d), &self.type_name, "schema", diags)
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        let work = self.inner.validate(diags, config.0);
+        settle(caught(work).await, &self.type_name, "validation", diags)
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: Self::State<'a>,
+        meta: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::State<'a>> {
+        let work = self.inner.read(diags, config.0, meta.0);
+        settle(caught(work).await, &self.type_name, "read", diags).map(Redacted)
     }
 }
 
