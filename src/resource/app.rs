@@ -133,12 +133,14 @@ impl AppResource {
                 app: Named {
                     id: id.clone(),
                     name,
+                    note: None,
                 },
                 connectors: connectors
                     .into_iter()
                     .map(|c| Named {
                         id: c.id,
                         name: c.display_name,
+                        note: None,
                     })
                     .collect(),
             });

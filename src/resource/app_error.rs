@@ -10,11 +10,13 @@ use super::error::{client_error_detail, diagnostic};
 /// How many apps or connectors a message lists before "and N more".
 pub const LISTED: usize = 10;
 
-/// An app or a connector as a message names it: id and display name.
+/// An app or a connector as a message names it: id and display name, and what sets it apart
+/// (an app that is a directory, or that C1 discovered), if anything.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Named {
     pub id: String,
     pub name: String,
+    pub note: Option<&'static str>,
 }
 
 /// What the data source searched by, for messages and the attribute they point at.
@@ -95,7 +97,10 @@ pub fn listing(items: &[Named]) -> String {
     let mut lines: Vec<String> = items
         .iter()
         .take(LISTED)
-        .map(|i| format!("  - {} ({})", i.name, i.id))
+        .map(|i| match i.note {
+            Some(note) => format!("  - {} ({}, {note})", i.name, i.id),
+            None => format!("  - {} ({})", i.name, i.id),
+        })
         .collect();
     if items.len() > LISTED {
         lines.push(format!("  and {} more", items.len() - LISTED));
@@ -214,13 +219,16 @@ mod tests {
             .map(|i| Named {
                 id: format!("id{i}"),
                 name: format!("App {i}"),
+                note: None,
             })
             .collect()
     }
 
     #[test]
     fn listings_are_capped_with_the_count_left_out() {
-        assert_eq!(listing(&named(2)), "  - App 0 (id0)\n  - App 1 (id1)");
+        let mut two = named(2);
+        two[1].note = Some("directory");
+        assert_eq!(listing(&two), "  - App 0 (id0)\n  - App 1 (id1, directory)");
         let long = listing(&named(13));
         assert_eq!(long.lines().count(), LISTED + 1);
         assert!(long.ends_with("  and 3 more"), "{long}");
@@ -262,6 +270,7 @@ mod tests {
             app: Named {
                 id: "a1".into(),
                 name: "Payroll".into(),
+                note: None,
             },
             connectors: named(1),
         };

@@ -277,6 +277,13 @@ fn pick(
             .map(|a| Named {
                 id: a.id.clone(),
                 name: a.display_name.clone(),
+                note: if a.is_directory {
+                    Some("directory")
+                } else if !a.is_manually_managed {
+                    Some("discovered")
+                } else {
+                    None
+                },
             })
             .collect()
     };
