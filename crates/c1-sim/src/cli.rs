@@ -57,7 +57,8 @@ pub struct ServeArgs {
     /// How long a connector sync stays SYNC_STATUS_RUNNING before DONE or ERROR, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub sync_delay_ms: u64,
-    /// Comma-separated app ids to create at start (kept if they already exist).
+    /// Comma-separated app ids to create at start, each `id` or `id=Display Name` (kept if they
+    /// already exist).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub seed_apps: Vec<String>,
     /// Comma-separated display names of apps to create at start as C1 discovers them through

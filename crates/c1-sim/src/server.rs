@@ -46,6 +46,7 @@ pub struct ServeOptions {
     pub state_file: Option<PathBuf>,
     pub token_ttl: Duration,
     pub sync_delay: Duration,
+    /// Apps to create at start: `id`, or `id=Display Name` (the name defaults to the id).
     pub seed_apps: Vec<String>,
     /// Display names of apps to create at start as C1 discovers them through the identity
     /// provider (SSO): unmanaged, under a directory app (kept if they already exist).
@@ -134,11 +135,14 @@ impl Server {
                 .control
                 .merge_clients(credentials::read_clients_file(path)?);
         }
-        for id in options.seed_apps.iter().filter(|id| !id.is_empty()) {
-            if state.tenant.app(id).is_err() {
+        for seed in options.seed_apps.iter().filter(|id| !id.is_empty()) {
+            // `id` or `id=Display Name`.
+            let (id, name) = seed.split_once('=').unwrap_or((seed, seed));
+            let (id, name) = (id.trim().to_owned(), name.trim().to_owned());
+            if state.tenant.app(&id).is_err() {
                 state
                     .tenant
-                    .create_app(Some(id.clone()), id.clone(), String::new())
+                    .create_app(Some(id.clone()), name, String::new())
                     .map_err(|err| ServerError::Seed {
                         id: id.clone(),
                         message: err.message,

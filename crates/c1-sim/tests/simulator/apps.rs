@@ -281,6 +281,7 @@ async fn search_pages_follow_next_page_tokens_to_the_end() {
 async fn discovered_apps_are_seeded_unmanaged_under_their_directory() {
     let mut options = fast_options();
     options.seed_discovered_apps = vec!["Torq".into(), "Segment".into()];
+    options.seed_apps.push("analytics=Analytics".into());
     let sim = Sim::start_with(options).await;
     let client = sim.login().await;
     let torq = search(&client, json!({"displayName": "Torq"})).await["list"][0].clone();
@@ -302,7 +303,11 @@ async fn discovered_apps_are_seeded_unmanaged_under_their_directory() {
             "c1.api.app.v1.ListAppsResponse",
         )
         .await;
-    assert_eq!(listed["list"].as_array().unwrap().len(), 4);
+    assert_eq!(listed["list"].as_array().unwrap().len(), 5);
+    // A seeded app named apart from its id: made by hand.
+    let analytics = search(&client, json!({"displayName": "analytics"})).await["list"][0].clone();
+    assert_eq!(analytics["id"], "analytics");
+    assert_eq!(analytics["isManuallyManaged"], true);
 }
 
 #[tokio::test]
