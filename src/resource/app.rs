@@ -2,10 +2,12 @@
 //! attach to. Plan logic (what changes, what becomes unknown) and apply logic (which C1 calls
 //! make the change); the calls themselves are `c1_client::AppClient`'s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use c1_client::{App, AppClient, AppUpdate, CallBudget, ClientError, ConnectorClient, CreateApp};
+use c1_client::{
+    App, AppClient, AppSearch, AppUpdate, CallBudget, ClientError, ConnectorClient, CreateApp,
+};
 use c1_contract::object_id::is_object_id;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -107,6 +109,63 @@ impl AppResource {
                     AttributePath::new("display_name"),
                 ));
             }
+        }
+    }
+
+    /// Creates the app. When C1 may or may not have carried the create out (the answer was lost
+    /// or unreadable), the app is looked for by name among those that were not there before the
+    /// create, and adopted when exactly one is found: no orphan app, no duplicate on the next
+    /// apply. Otherwise the error says what is known and how to find and import the app.
+    async fn create_app(&self, client: &AppClient, request: &CreateApp) -> Result<App, AppError> {
+        let label = format!("{:?}", request.display_name);
+        let same_name = AppSearch {
+            display_name: Some(request.display_name.clone()),
+            ..AppSearch::default()
+        };
+        let before: HashSet<String> = client
+            .search(&same_name)
+            .await
+            .map_err(|err| self.error("look for apps named like", &label, err))?
+            .into_iter()
+            .map(|app| app.id)
+            .collect();
+        let err = match client.create(request).await {
+            Ok(app) => return Ok(app),
+            Err(err) if err.is_ambiguous() || matches!(err, ClientError::Decode { .. }) => err,
+            Err(err) => return Err(self.error("create", &label, err)),
+        };
+        tracing::warn!(error = %err, "app create outcome unknown; looking the app up by name");
+        let landed: Vec<App> = match client.search(&same_name).await {
+            Ok(found) => found
+                .into_iter()
+                .filter(|app| {
+                    !before.contains(&app.id)
+                        && app.is_manually_managed
+                        && app.display_name.to_lowercase() == request.display_name.to_lowercase()
+                })
+                .collect(),
+            Err(lookup) => {
+                tracing::warn!(error = %lookup, "could not look the app up after an unknown create outcome");
+                Vec::new()
+            }
+        };
+        match <[App; 1]>::try_from(landed) {
+            Ok([app]) => {
+                tracing::warn!(app_id = %app.id, "the create had made the app; adopted");
+                Ok(app)
+            }
+            Err(landed) => Err(AppError::CreateOutcomeUnknown {
+                name: request.display_name.clone(),
+                found: landed
+                    .into_iter()
+                    .map(|a| Named {
+                        id: a.id,
+                        name: a.display_name,
+                        note: None,
+                    })
+                    .collect(),
+                source: Box::new(err),
+            }),
         }
     }
 
@@ -348,10 +407,7 @@ impl Resource for AppResource {
             description: planned_state.description.as_ref_option().cloned(),
         };
         let created = match self.client(Operation::Create) {
-            Ok(client) => client
-                .create(&request)
-                .await
-                .map_err(|err| self.error("create", &format!("{name:?}"), err)),
+            Ok(client) => self.create_app(&client, &request).await,
             Err(err) => Err(err),
         };
         match created {

@@ -69,6 +69,17 @@ pub enum AppError {
     #[error("App {} ({}) still has {} connector{}", .app.name, .app.id, .connectors.len(), if .connectors.len() == 1 { "" } else { "s" })]
     HasConnectors { app: Named, connectors: Vec<Named> },
 
+    /// C1 may or may not have made the app, and looking it up by name found none (or several)
+    /// that were not there before.
+    #[error("Could not tell whether the app {name:?} was created")]
+    CreateOutcomeUnknown {
+        name: String,
+        /// New apps with that name (several: none could be told to be this one).
+        found: Vec<Named>,
+        #[source]
+        source: Box<ClientError>,
+    },
+
     #[error("Invalid import id")]
     InvalidImportId,
 
@@ -153,6 +164,25 @@ impl AppError {
                 app.id,
                 app.name
             ),
+            AppError::CreateOutcomeUnknown {
+                name,
+                found,
+                source,
+            } => {
+                let seen = if found.is_empty() {
+                    format!("No new app named {name:?} was there when looked up right after.")
+                } else {
+                    format!(
+                        "These new apps are named {name:?}, so none can be told to be this one:\n{}",
+                        listing(found)
+                    )
+                };
+                format!(
+                    "{}\n\nC1 may have made the app. {seen} Check Apps in C1: if it is there, import it \
+                     (`terraform import <address> <app_id>`) instead of applying again, which would make another.",
+                    client_error_detail(source)
+                )
+            }
             AppError::InvalidImportId => format!(
                 "Import ids of `conductorone_app` are the app's C1 id ({}), e.g. \
                  `terraform import conductorone_app.example 2abc...`.",
@@ -259,6 +289,35 @@ mod tests {
         assert!(
             d.detail
                 .starts_with("C1 has no app with the query \"pay\" among the apps in `app_ids`."),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[test]
+    fn an_unknown_create_outcome_says_how_to_find_and_import_the_app() {
+        let err = AppError::CreateOutcomeUnknown {
+            name: "Payroll".into(),
+            found: named(2),
+            source: Box::new(ClientError::Ambiguous {
+                operation: "create app".into(),
+                message: "HTTP 503".into(),
+            }),
+        };
+        let d = err.to_diagnostic();
+        assert_eq!(
+            d.summary,
+            "Could not tell whether the app \"Payroll\" was created"
+        );
+        assert!(
+            d.detail
+                .starts_with("create app: the request may or may not"),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("  - App 1 (id1)"), "{}", d.detail);
+        assert!(
+            d.detail.contains("terraform import <address> <app_id>"),
             "{}",
             d.detail
         );

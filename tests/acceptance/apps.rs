@@ -416,3 +416,44 @@ fn an_app_deleted_or_renamed_outside_terraform_is_put_back() {
     assert_eq!(sim.app(&new_id).unwrap()["description"], "as written");
     tf.plan().code(0).contains("No changes.");
 }
+
+#[test]
+fn an_app_create_whose_answer_is_lost_is_found_not_made_twice() {
+    let sim = Sim::start("apps-lost-create");
+    let creds = sim.mint();
+    let tf = Tf::new("apps-lost-create", &sim, &creds);
+    // Someone already has an app of that name: it must not be taken for ours.
+    let theirs = sim.create_app(json!({"displayName": "Lost"}));
+    tf.write_main(&config(
+        "resource \"conductorone_app\" \"a\" {\n  display_name = \"Lost\"\n}\n",
+    ));
+    // Every app create is carried out, but its answer is lost (503 after handling).
+    sim.set_faults(json!({
+        "fail_5xx_every": 1, "fail_status": 503, "after_handling": true,
+        "path_contains": "/api/v1/apps", "method": "POST",
+    }));
+    sim.clear_requests();
+    tf.apply().code(0).contains("1 added");
+    sim.clear_faults();
+    let log = sim.take_requests();
+    assert_eq!(
+        log.count(Op::AppCreate),
+        1,
+        "not retried: {}",
+        log.summary()
+    );
+    assert_eq!(log.with_status(503), 1, "{}", log.summary());
+    let lost: Vec<_> = sim
+        .apps()
+        .into_iter()
+        .filter(|a| a["displayName"] == "Lost")
+        .collect();
+    assert_eq!(lost.len(), 2, "theirs and ours, nothing more: {lost:?}");
+    let ours = tf.resource("conductorone_app.a")["id"].clone();
+    assert_ne!(ours, theirs["id"]);
+    assert!(
+        lost.iter().any(|a| a["id"] == ours),
+        "the state names the app C1 made"
+    );
+    tf.plan().code(0).contains("No changes.");
+}
