@@ -212,16 +212,7 @@ impl AppClient {
             body["description"] = json!(description);
         }
         let url = self.client.api_url(op, &["apps"])?;
-        self.client
-            .call_json::<WireAppResponse>(
-                op,
-                Method::POST,
-                url,
-                Payload::Json(&body),
-                Idempotency::Create,
-            )
-            .await?
-            .into_app(op)
+        self.post_for_app(op, url, &body, Idempotency::Create).await
     }
 
     /// `POST /api/v1/apps/{id}` with the fields of `update` and its mask.
@@ -236,14 +227,20 @@ impl AppClient {
         }
         let body = json!({ "app": app, "updateMask": update.mask() });
         let url = self.client.api_url(op, &["apps", id])?;
+        self.post_for_app(op, url, &body, Idempotency::Idempotent)
+            .await
+    }
+
+    /// POSTs `body` and reads the app out of the `{"app": ...}` answer.
+    async fn post_for_app(
+        &self,
+        op: &str,
+        url: url::Url,
+        body: &Value,
+        idempotency: Idempotency,
+    ) -> Result<App, ClientError> {
         self.client
-            .call_json::<WireAppResponse>(
-                op,
-                Method::POST,
-                url,
-                Payload::Json(&body),
-                Idempotency::Idempotent,
-            )
+            .call_json::<WireAppResponse>(op, Method::POST, url, Payload::Json(body), idempotency)
             .await?
             .into_app(op)
     }
