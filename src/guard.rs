@@ -661,6 +661,50 @@ mod tests {
         assert!(!format!("{:?}", d.errors).contains(SECRET));
     }
 
+    /// A data source whose every method panics.
+    struct PanickyDataSource;
+
+    #[async_trait]
+    impl DataSource for PanickyDataSource {
+        type State<'a> = ValueEmpty;
+        type ProviderMetaState<'a> = ValueEmpty;
+        fn schema(&self, _: &mut Diagnostics) -> Option<Schema> {
+            panic!("schema {SECRET}")
+        }
+        async fn validate<'a>(&self, _: &mut Diagnostics, _: ValueEmpty) -> Option<()> {
+            panic!("validate {SECRET}")
+        }
+        async fn read<'a>(
+            &self,
+            _: &mut Diagnostics,
+            _: ValueEmpty,
+            _: ValueEmpty,
+        ) -> Option<ValueEmpty> {
+            panic!("read {SECRET}")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_a_data_source_becomes_an_error_diagnostic_naming_it() {
+        let ds = GuardedDataSource::new("conductorone_app", PanickyDataSource);
+        let summary = |step: &str| {
+            format!(
+                "The ConductorOne provider crashed during {step} of data source conductorone_app"
+            )
+        };
+        let mut d = Diagnostics::default();
+        assert!(DataSource::schema(&ds, &mut d).is_none());
+        assert_eq!(d.errors[0].summary, summary("schema"));
+        let mut d = Diagnostics::default();
+        assert!(DataSource::validate(&ds, &mut d, e()).await.is_none());
+        assert_eq!(d.errors[0].summary, summary("validation"));
+        let mut d = Diagnostics::default();
+        assert!(DataSource::read(&ds, &mut d, e(), e()).await.is_none());
+        assert_eq!(d.errors.len(), 1);
+        assert_eq!(d.errors[0].summary, summary("read"));
+        assert!(!format!("{:?}", d.errors).contains(SECRET));
+    }
+
     /// A provider whose configuration panics.
     struct PanickyProvider;
 
