@@ -13,7 +13,10 @@ PROVIDER_BIN=$TARGET_DIR/debug/terraform-provider-conductorone
 SIM_BIN=$TARGET_DIR/debug/c1-sim
 VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
 DEMO=$ROOT/.demo
-APPS=demo-twingate,demo-torq,demo-segment
+# What C1 already holds: a managed app "Segment" made by hand, and "Torq", discovered through
+# the identity provider (SSO). The example looks both up by name and makes a third app itself.
+SEED_APPS=demo-segment=Segment
+DISCOVERED_APPS=Torq
 
 for bin in "$PROVIDER_BIN" "$SIM_BIN"; do
   [ -x "$bin" ] || { echo "demo: $bin is missing: run cargo build --workspace" >&2; exit 1; }
@@ -24,9 +27,10 @@ say() { printf '\n==> %s\n' "$*"; }
 rm -rf "$DEMO"
 mkdir -p "$DEMO/work"
 
-say "Starting the simulator (apps: $APPS)"
+say "Starting the simulator (apps: Segment, made by hand; Torq, discovered through SSO)"
 "$SIM_BIN" serve --port 0 --addr-file "$DEMO/addr" --clients "$DEMO/clients.json" \
-  --seed-apps "$APPS" --sync-delay-ms 300 >"$DEMO/sim.log" 2>&1 &
+  --seed-apps "$SEED_APPS" --seed-discovered-apps "$DISCOVERED_APPS" \
+  --sync-delay-ms 300 >"$DEMO/sim.log" 2>&1 &
 SIM_PID=$!
 stop_sim() {
   if kill -0 "$SIM_PID" 2>/dev/null; then
@@ -87,12 +91,13 @@ COLOR=()
 [ -t 1 ] || COLOR=(-no-color)
 tf() { local cmd=$1; shift; "$TERRAFORM" -chdir="$DEMO/work" "$cmd" "${COLOR[@]}" "$@"; }
 
-"$TERRAFORM" version | head -1
+# sed reads to the end: `head -1` could exit first and fail the pipe (SIGPIPE) under pipefail.
+"$TERRAFORM" version | sed -n 1p
 
 say "terraform init"
 tf init -input=false
 
-say "terraform apply (all three integrations)"
+say "terraform apply (a new app, two looked up by name, and the three integrations)"
 tf apply -auto-approve -input=false
 
 say "terraform output"
@@ -108,4 +113,4 @@ if [ "$rc" -ne 0 ]; then
   exit 1
 fi
 
-say "Demo complete: 3 integrations applied, second plan clean"
+say "Demo complete: 1 app and 3 integrations applied, second plan clean"

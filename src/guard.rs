@@ -27,8 +27,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tf_provider::schema::Schema;
 use tf_provider::{
-    AttributePath, Diagnostics, DynamicDataSource, DynamicFunction, DynamicResource, Provider,
-    Resource,
+    AttributePath, DataSource, Diagnostics, DynamicDataSource, DynamicFunction, DynamicResource,
+    Provider, Resource,
 };
 
 use crate::resource::diagnostic;
@@ -328,6 +328,47 @@ impl<R: Resource> Resource for GuardedResource<R> {
     }
 }
 
+/// A data source served to Terraform with [`Redacted`] values and under the panic guard.
+pub struct GuardedDataSource<D> {
+    /// The data source's type, e.g. `conductorone_app`, for messages.
+    type_name: String,
+    inner: D,
+}
+
+impl<D: DataSource> GuardedDataSource<D> {
+    pub fn new(type_name: impl Into<String>, inner: D) -> Self {
+        Self {
+            type_name: format!("data source {}", type_name.into()),
+            inner,
+        }
+    }
+}
+
+#[async_trait]
+impl<D: DataSource> DataSource for GuardedDataSource<D> {
+    type State<'a> = Redacted<D::State<'a>>;
+    type ProviderMetaState<'a> = Redacted<D::ProviderMetaState<'a>>;
+
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        guarded_sync(|d| self.inner.schema(d), &self.type_name, "schema", diags)
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        let work = self.inner.validate(diags, config.0);
+        settle(caught(work).await, &self.type_name, "validation", diags)
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: Self::State<'a>,
+        meta: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::State<'a>> {
+        let work = self.inner.read(diags, config.0, meta.0);
+        settle(caught(work).await, &self.type_name, "read", diags).map(Redacted)
+    }
+}
+
 /// The provider served to Terraform with a [`Redacted`] configuration and under the panic guard.
 /// Its resources are guarded by the provider itself (it knows their types; see
 /// [`GuardedResource`]).
@@ -618,6 +659,50 @@ mod tests {
             d.errors[0].summary,
             "The ConductorOne provider crashed during validation of conductorone_integration_exploding"
         );
+        assert!(!format!("{:?}", d.errors).contains(SECRET));
+    }
+
+    /// A data source whose every method panics.
+    struct PanickyDataSource;
+
+    #[async_trait]
+    impl DataSource for PanickyDataSource {
+        type State<'a> = ValueEmpty;
+        type ProviderMetaState<'a> = ValueEmpty;
+        fn schema(&self, _: &mut Diagnostics) -> Option<Schema> {
+            panic!("schema {SECRET}")
+        }
+        async fn validate<'a>(&self, _: &mut Diagnostics, _: ValueEmpty) -> Option<()> {
+            panic!("validate {SECRET}")
+        }
+        async fn read<'a>(
+            &self,
+            _: &mut Diagnostics,
+            _: ValueEmpty,
+            _: ValueEmpty,
+        ) -> Option<ValueEmpty> {
+            panic!("read {SECRET}")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_a_data_source_becomes_an_error_diagnostic_naming_it() {
+        let ds = GuardedDataSource::new("conductorone_app", PanickyDataSource);
+        let summary = |step: &str| {
+            format!(
+                "The ConductorOne provider crashed during {step} of data source conductorone_app"
+            )
+        };
+        let mut d = Diagnostics::default();
+        assert!(DataSource::schema(&ds, &mut d).is_none());
+        assert_eq!(d.errors[0].summary, summary("schema"));
+        let mut d = Diagnostics::default();
+        assert!(DataSource::validate(&ds, &mut d, e()).await.is_none());
+        assert_eq!(d.errors[0].summary, summary("validation"));
+        let mut d = Diagnostics::default();
+        assert!(DataSource::read(&ds, &mut d, e(), e()).await.is_none());
+        assert_eq!(d.errors.len(), 1);
+        assert_eq!(d.errors[0].summary, summary("read"));
         assert!(!format!("{:?}", d.errors).contains(SECRET));
     }
 

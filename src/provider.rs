@@ -11,14 +11,16 @@ use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
 use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, DynamicResource, Provider};
+use tf_provider::{AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::config::{
     self, ConfigError, ProviderAttributes, ATTRIBUTES, CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN,
     OIDC_TOKEN, SERVER_URL, TENANT_DOMAIN,
 };
-use crate::guard::GuardedResource;
-use crate::resource::{client_error_detail, diagnostic, ClientSlot, IntegrationResource};
+use crate::guard::{GuardedDataSource, GuardedResource};
+use crate::resource::{
+    client_error_detail, diagnostic, AppDataSource, AppResource, ClientSlot, IntegrationResource,
+};
 use crate::stop::{self, StopSignal};
 
 /// The provider's local name: resources are `conductorone_<name>`.
@@ -196,7 +198,25 @@ impl Provider for ConductorOneProvider {
             resources: HashMap::new(),
         };
         register_all(&mut register);
+        register.resources.insert(
+            "app".into(),
+            Box::new(GuardedResource::new(
+                format!("{PROVIDER_NAME}_app"),
+                AppResource::new(self.client.clone(), self.stop),
+            )),
+        );
         Some(register.resources)
+    }
+
+    fn get_data_sources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
+        let app: Box<dyn DynamicDataSource> = Box::new(GuardedDataSource::new(
+            format!("{PROVIDER_NAME}_app"),
+            AppDataSource::new(self.client.clone(), self.stop),
+        ));
+        Some([("app".to_string(), app)].into())
     }
 }
 
@@ -251,6 +271,7 @@ pub(crate) mod tests {
         assert_eq!(
             names,
             [
+                "app",
                 "integration_segment",
                 "integration_torq",
                 "integration_twingate"

@@ -2,9 +2,11 @@
 //! the templates in `templates/` and the examples in `examples/`; a test keeps the committed
 //! pages equal to what this generates (`make docs` rewrites them).
 //!
-//! Layout and front matter are the registry's: `docs/index.md` for the provider and
-//! `docs/resources/<name without the provider prefix>.md` per resource, each starting with
-//! `page_title`, `subcategory` (resources) and `description`.
+//! Layout and front matter are the registry's: `docs/index.md` for the provider,
+//! `docs/resources/<name without the provider prefix>.md` per resource and
+//! `docs/data-sources/<name>.md` per data source, each starting with `page_title`,
+//! `subcategory` (resources, data sources) and `description`. A resource's page comes from
+//! `templates/resources/<name>.md.tmpl` when there is one, else `templates/resource.md.tmpl`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,8 +60,14 @@ pub fn pages(repo: &Path, namespace: &str) -> BTreeMap<PathBuf, String> {
     );
 
     let resources = Provider::get_resources(&provider, &mut diags).expect("resources");
-    let template = read(repo, "templates/resource.md.tmpl");
+    let generic = read(repo, "templates/resource.md.tmpl");
     for (name, resource) in resources {
+        let own = format!("templates/resources/{name}.md.tmpl");
+        let template = if repo.join(&own).exists() {
+            read(repo, &own)
+        } else {
+            generic.clone()
+        };
         let type_name = format!("{PROVIDER_NAME}_{name}");
         let schema = resource.schema(&mut diags).expect("resource schema");
         let description = schema.block.description.content.clone();
@@ -80,6 +88,33 @@ pub fn pages(repo: &Path, namespace: &str) -> BTreeMap<PathBuf, String> {
                     ("example", read(repo, &format!("{examples}/resource.tf"))),
                     ("schema", schema_section(&schema.block)),
                     ("import", import),
+                ],
+            ),
+        );
+    }
+
+    let data_sources = Provider::get_data_sources(&provider, &mut diags).expect("data sources");
+    let template = read(repo, "templates/data-source.md.tmpl");
+    for (name, data_source) in data_sources {
+        let type_name = format!("{PROVIDER_NAME}_{name}");
+        let schema = data_source.schema(&mut diags).expect("data source schema");
+        let description = schema.block.description.content.clone();
+        pages.insert(
+            PathBuf::from(format!("docs/data-sources/{name}.md")),
+            render(
+                &template,
+                &[
+                    ("type", type_name.clone()),
+                    ("description", description.clone()),
+                    ("description_yaml", yaml_block(&description)),
+                    (
+                        "example",
+                        read(
+                            repo,
+                            &format!("examples/data-sources/{type_name}/data-source.tf"),
+                        ),
+                    ),
+                    ("schema", schema_section(&schema.block)),
                 ],
             ),
         );
@@ -271,12 +306,17 @@ mod tests {
                 }
             }
         }
-        // A page of a resource that no longer exists is stale too.
-        for entry in std::fs::read_dir(repo().join("docs/resources"))
+        // A page of a resource or data source that no longer exists is stale too.
+        for (folder, entry) in ["docs/resources", "docs/data-sources"]
             .into_iter()
-            .flatten()
+            .flat_map(|folder| {
+                std::fs::read_dir(repo().join(folder))
+                    .into_iter()
+                    .flatten()
+                    .map(move |entry| (folder, entry))
+            })
         {
-            let path = Path::new("docs/resources").join(entry.unwrap().file_name());
+            let path = Path::new(folder).join(entry.unwrap().file_name());
             if !pages.contains_key(&path) {
                 if update {
                     std::fs::remove_file(repo().join(&path)).unwrap();
@@ -336,6 +376,39 @@ mod tests {
         assert!(index.contains("registry.terraform.io/example-namespace/conductorone"));
         assert!(index.contains("- `client_secret` (String, Sensitive)"));
         assert!(index.contains("| `CONDUCTORONE_ACCESS_TOKEN` |"));
-        assert_eq!(pages.len(), 4, "{:?}", pages.keys());
+        assert_eq!(pages.len(), 6, "{:?}", pages.keys());
+    }
+
+    #[test]
+    fn app_pages_say_how_lookups_and_destroys_behave() {
+        let pages = pages(repo(), "example-namespace");
+        let data = &pages[Path::new("docs/data-sources/app.md")];
+        assert!(data.starts_with(
+            "---\npage_title: \"conductorone_app Data Source - conductorone\"\nsubcategory: \"Apps\""
+        ));
+        for line in [
+            "- `display_name` (String, Computed when not set) The app's display name, matched whole and case-insensitively.",
+            "- `query` (String) A fuzzy search",
+            "- `app_ids` (List of String) Only these apps",
+            "- `only_directories` (Boolean)",
+            "- `id` (String) The app's id in C1",
+            "- `user_count` (Number)",
+            "- `is_manually_managed` (Boolean)",
+            "that finds no app or several is an error: it names the attribute",
+            "display_name = \"Torq\"",
+        ] {
+            assert!(data.contains(line), "{line:?} missing:\n{data}");
+        }
+        let resource = &pages[Path::new("docs/resources/app.md")];
+        for line in [
+            "# conductorone_app (Resource)",
+            "- `display_name` (String) The app's name in C1.",
+            "- `description` (String)",
+            "Connectors managed in the same configuration",
+            "terraform import conductorone_app.example 2abcAPPID",
+            "app_id               = conductorone_app.payroll.id",
+        ] {
+            assert!(resource.contains(line), "{line:?} missing:\n{resource}");
+        }
     }
 }

@@ -1,3 +1,18 @@
+output "apps" {
+  description = "The app each integration is attached to: id, name, and whether it was made by hand."
+  value = {
+    for key, app in {
+      network   = conductorone_app.network
+      torq      = data.conductorone_app.torq
+      analytics = data.conductorone_app.analytics
+      } : key => {
+      id                  = app.id
+      display_name        = app.display_name
+      is_manually_managed = app.is_manually_managed
+    }
+  }
+}
+
 output "twingate_connector" {
   description = "The Twingate connector: id, when C1 created it and how its last sync went."
   value = {

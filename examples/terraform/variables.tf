@@ -1,19 +1,19 @@
-variable "twingate_app_id" {
-  description = "C1 app the Twingate connector belongs to."
+variable "network_app_name" {
+  description = "Name of the managed app made for the Twingate connector."
   type        = string
-  default     = "demo-twingate"
+  default     = "Twingate"
 }
 
-variable "torq_app_id" {
-  description = "C1 app the Torq connector belongs to."
+variable "torq_app_name" {
+  description = "Name of the app C1 discovered for Torq through the identity provider (SSO)."
   type        = string
-  default     = "demo-torq"
+  default     = "Torq"
 }
 
-variable "segment_app_id" {
-  description = "C1 app the Segment connector belongs to."
+variable "segment_app_name" {
+  description = "Name of the existing app the Segment connector belongs to."
   type        = string
-  default     = "demo-segment"
+  default     = "Segment"
 }
 
 variable "integration_owners" {

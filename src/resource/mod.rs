@@ -1,12 +1,17 @@
 //! The resource layer: one generic integration resource, its state, its time budgets and its
-//! errors.
+//! errors; and the app resource and data source (`app`, `app_lookup`, `app_error`).
 
+mod app;
+mod app_error;
+mod app_lookup;
 mod error;
 mod integration;
 mod state;
 mod sync_wait;
 mod timeouts;
 
+pub use app::AppResource;
+pub use app_lookup::AppDataSource;
 pub use error::{client_error_detail, diagnostic, ResourceError};
 pub use integration::IntegrationResource;
 

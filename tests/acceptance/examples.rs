@@ -3,19 +3,23 @@
 
 use crate::harness::*;
 
-#[test]
-fn examples_terraform_applies_cleanly() {
-    let sim = Sim::start_with(
+/// The simulator `make demo` starts: a managed app "Segment" made by hand and "Torq",
+/// discovered through SSO (scripts/demo.sh seeds the same).
+fn demo_sim() -> Sim {
+    Sim::start_with(
         "examples",
         SimOpts {
-            apps: vec![
-                "demo-twingate".into(),
-                "demo-torq".into(),
-                "demo-segment".into(),
-            ],
+            apps: vec!["demo-segment=Segment".into()],
+            extra: vec!["--seed-discovered-apps".into(), "Torq".into()],
             ..SimOpts::default()
         },
-    );
+    )
+}
+
+#[test]
+fn examples_terraform_applies_cleanly() {
+    let sim = demo_sim();
+    let seeded = sim.apps().len();
     let creds = sim.mint();
     let tf = Tf::new("examples", &sim, &creds);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/terraform");
@@ -28,15 +32,34 @@ fn examples_terraform_applies_cleanly() {
         }
     }
     assert!(copied >= 1);
+    let text: String = ["main.tf", "variables.tf", "outputs.tf"]
+        .iter()
+        .map(|f| tf.read(f))
+        .collect();
+    // Self-contained: every app_id of an integration comes from an app resource or data
+    // source; none is pasted, none comes from a variable.
+    let app_ids: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("app_id ") && !l.contains("conductorone_integration_"))
+        .collect();
+    assert_eq!(app_ids.len(), 3, "{app_ids:?}");
+    for line in app_ids {
+        assert!(
+            line.contains("conductorone_app."),
+            "a pasted app id: {line}"
+        );
+    }
 
     let out = tf.apply();
     out.code(0)
-        .contains("Resources: 3 added, 0 changed, 0 destroyed.")
+        .contains("Resources: 4 added, 0 changed, 0 destroyed.")
         .contains("twingate_connector")
         .lacks("demo-twingate-api-key")
         .lacks("demo-torq-client-secret")
         .lacks("demo-segment-access-token");
     let log = sim.take_requests();
+    assert_eq!(log.ok(Op::AppCreate), 1, "{}", log.summary());
     assert_eq!(log.ok(Op::CreateConfigured), 3, "{}", log.summary());
     let conns = sim.connectors();
     assert_eq!(conns.len(), 3);
@@ -48,6 +71,25 @@ fn examples_terraform_applies_cleanly() {
     let mut want = vec![TWINGATE_CATALOG, TORQ_CATALOG, SEGMENT_CATALOG];
     want.sort();
     assert_eq!(catalogs, want);
+
+    // Each connector sits in its app: the new one, the discovered one, the existing one.
+    let app_named = |name: &str| {
+        sim.apps()
+            .into_iter()
+            .find(|a| a["displayName"] == name)
+            .unwrap_or_else(|| panic!("no app {name}"))
+    };
+    let app_of = |catalog: &str| {
+        let c = conns.iter().find(|c| c["catalogId"] == catalog).unwrap();
+        c["appId"].as_str().unwrap().to_string()
+    };
+    let network = app_named("Twingate");
+    assert_eq!(network["isManuallyManaged"], true);
+    assert_eq!(app_of(TWINGATE_CATALOG), network["id"].as_str().unwrap());
+    let torq = app_named("Torq");
+    assert_eq!(torq["isManuallyManaged"], false, "discovered through SSO");
+    assert_eq!(app_of(TORQ_CATALOG), torq["id"].as_str().unwrap());
+    assert_eq!(app_of(SEGMENT_CATALOG), "demo-segment");
 
     let outputs = tf.run(&["output", "-json"]);
     outputs.code(0);
@@ -64,10 +106,20 @@ fn examples_terraform_applies_cleanly() {
         // wait_for_sync: the apply ended once C1 had synced.
         assert_eq!(v[name]["value"]["sync_status"], "done", "{name}");
     }
+    assert_eq!(v["apps"]["value"]["torq"]["id"], torq["id"]);
+    assert_eq!(v["apps"]["value"]["network"]["is_manually_managed"], true);
 
     tf.plan().code(0).contains("No changes.");
-    tf.destroy().code(0).contains("3 destroyed");
+    sim.clear_requests();
+    tf.destroy().code(0).contains("4 destroyed");
+    let log = sim.take_requests();
+    assert!(
+        log.position(Op::Delete) < log.position(Op::AppDelete),
+        "the connectors before their app: {:?}",
+        log.0
+    );
     assert!(sim.connectors().is_empty());
+    assert_eq!(sim.apps().len(), seeded, "the apps it looked up are left");
 }
 
 /// Every example under examples/ (the registry docs show them) is a valid configuration for
@@ -120,11 +172,16 @@ fn every_example_validates() {
         validated.push(rel);
     }
     validated.sort();
-    // The provider example and one per resource type, besides the full example.
+    // The provider example and one per resource type and data source, besides the full example.
+    assert!(
+        validated.contains(&"data-sources/conductorone_app".to_string()),
+        "{validated:?}"
+    );
     for resource in [
         Kind::Twingate.resource_type(),
         Kind::Torq.resource_type(),
         Kind::Segment.resource_type(),
+        "conductorone_app",
     ] {
         assert!(
             validated.contains(&format!("resources/{resource}")),

@@ -241,6 +241,13 @@ pub enum Op {
     UpdateConfig,
     UpdateDelegated,
     Delete,
+    /// `POST /api/v1/search/apps`.
+    AppSearch,
+    AppList,
+    AppCreate,
+    AppGet,
+    AppUpdate,
+    AppDelete,
     Other,
 }
 
@@ -254,6 +261,9 @@ impl Req {
             .trim_start_matches("/api/v1/")
             .split('/')
             .collect();
+        if let Some(op) = self.app_op(&segs) {
+            return op;
+        }
         if !self.path.starts_with("/api/v1/apps/") || segs.len() < 3 || segs[2] != "connectors" {
             return Op::Other;
         }
@@ -267,6 +277,22 @@ impl Req {
             ("DELETE", [_]) => Op::Delete,
             _ => Op::Other,
         }
+    }
+
+    /// The app operations (`segs`: the path after `/api/v1/`).
+    fn app_op(&self, segs: &[&str]) -> Option<Op> {
+        if !self.path.starts_with("/api/v1/") {
+            return None;
+        }
+        Some(match (self.method.as_str(), segs) {
+            ("POST", ["search", "apps"]) => Op::AppSearch,
+            ("GET", ["apps"]) => Op::AppList,
+            ("POST", ["apps"]) => Op::AppCreate,
+            ("GET", ["apps", _]) => Op::AppGet,
+            ("POST", ["apps", _]) => Op::AppUpdate,
+            ("DELETE", ["apps", _]) => Op::AppDelete,
+            _ => return None,
+        })
     }
 
     /// The app id in a connector path.
@@ -315,9 +341,23 @@ impl Log {
                             | UpdateConfig
                             | UpdateDelegated
                             | Delete
+                            | AppCreate
+                            | AppUpdate
+                            | AppDelete
                     )
             })
             .count()
+    }
+    /// Calls of the C1 API (`/api/`), whatever their answer.
+    pub fn api_calls(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|r| r.path.starts_with("/api/"))
+            .count()
+    }
+    /// The position in the log of the first call of `op`.
+    pub fn position(&self, op: Op) -> Option<usize> {
+        self.0.iter().position(|r| r.op() == op)
     }
     pub fn with_status(&self, status: u16) -> usize {
         self.0.iter().filter(|r| r.status == status).count()
@@ -543,6 +583,30 @@ impl Sim {
             &format!("/_sim/apps/{app}/connectors/{id}"),
             Some(body),
         );
+    }
+    /// Creates an app out of band (`POST /_sim/apps`, e.g. `{"displayName": "Torq",
+    /// "isManuallyManaged": false}` for one discovered through SSO); returns it.
+    pub fn create_app(&self, body: Value) -> Value {
+        self.post("/_sim/apps", body)
+    }
+    /// Deletes an app and its connectors out of band.
+    pub fn delete_app(&self, id: &str) {
+        self.call(reqwest::Method::DELETE, &format!("/_sim/apps/{id}"), None);
+    }
+    /// Changes an app out of band (`displayName`, `description`).
+    pub fn patch_app(&self, id: &str, body: Value) {
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/_sim/apps/{id}"),
+            Some(body),
+        );
+    }
+    /// Every app C1 holds.
+    pub fn apps(&self) -> Vec<Value> {
+        self.state()["apps"].as_array().cloned().unwrap_or_default()
+    }
+    pub fn app(&self, id: &str) -> Option<Value> {
+        self.apps().into_iter().find(|a| a["id"] == id)
     }
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(self.dir.path.join("sim.log")).unwrap_or_default()

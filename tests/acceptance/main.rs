@@ -5,6 +5,7 @@ mod harness;
 mod https;
 mod release;
 
+mod apps;
 mod auth;
 mod combinations;
 mod dead_endpoint;

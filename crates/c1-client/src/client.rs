@@ -259,7 +259,7 @@ impl ConnectorClient {
     // ---- internals ------------------------------------------------------------------------
 
     /// The URL of `/api/v1/<segments>`; ids that would address another path are refused.
-    fn api_url(&self, op: &str, segments: &[&str]) -> Result<Url, ClientError> {
+    pub(crate) fn api_url(&self, op: &str, segments: &[&str]) -> Result<Url, ClientError> {
         endpoint(
             &self.inner.base_url,
             ["api", "v1"].into_iter().chain(segments.iter().copied()),
@@ -283,7 +283,7 @@ impl ConnectorClient {
         view_connector(op, resp)
     }
 
-    async fn call_json<T: DeserializeOwned>(
+    pub(crate) async fn call_json<T: DeserializeOwned>(
         &self,
         op: &str,
         method: Method,
@@ -297,7 +297,7 @@ impl ConnectorClient {
 
     /// One logical call with retries; the body of its 2xx answer. Once a call has found C1
     /// unreachable for its whole budget, later ones fail at once with `UnreachableEarlier`.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         op: &str,
         method: Method,

@@ -3,9 +3,11 @@
 //! provider resolves its own configuration and phrases errors for its users.
 //!
 //! Inside, a call is three pieces: the token source (`token`), the send-once step (`send`) and
-//! the retry loop (`retry`), put together per operation by [`ConnectorClient`], all within the
-//! caller's [`CallBudget`] (`budget`): a deadline and a stop signal.
+//! the retry loop (`retry`), put together per operation by [`ConnectorClient`] (connectors) and
+//! [`AppClient`] (apps, `ConnectorClient::apps`), all within the caller's [`CallBudget`]
+//! (`budget`): a deadline and a stop signal.
 
+mod apps;
 mod budget;
 mod client;
 mod config;
@@ -16,6 +18,7 @@ mod send;
 mod subject_token;
 mod token;
 
+pub use apps::{App, AppClient, AppSearch, AppUpdate, CreateApp};
 pub use budget::CallBudget;
 pub use c1_contract::client_secret::SecretFormatError;
 pub use client::ConnectorClient;

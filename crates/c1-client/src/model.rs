@@ -217,7 +217,7 @@ fn is_before(a: &str, b: &str) -> bool {
 /// Normalises an RFC 3339 timestamp to second precision UTC with `Z`. Values that do not parse,
 /// or whose UTC form `time` cannot hold (year 9999 at a negative offset), are kept as they are
 /// (C1 is the authority); empty strings become None.
-fn normalize_timestamp(s: &str) -> Option<String> {
+pub(crate) fn normalize_timestamp(s: &str) -> Option<String> {
     use time::format_description::well_known::Rfc3339;
     let s = s.trim();
     if s.is_empty() {

@@ -178,3 +178,87 @@ async fn expired_tokens_are_renewed_and_bad_credentials_are_named() {
     assert!(!text.contains(&stranger.client_secret));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn apps_against_the_simulator() {
+    use c1_client::{AppSearch, AppUpdate, CreateApp};
+    let (server, client) = start(ServeOptions {
+        seed_discovered_apps: vec!["Torq".into()],
+        ..ServeOptions::default()
+    })
+    .await;
+    let apps = client.apps();
+    let created = apps
+        .create(&CreateApp {
+            display_name: "Payroll".into(),
+            description: Some("Pays people".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.id.len(), 27);
+    assert!(created.is_manually_managed);
+    assert_eq!(
+        apps.get(&created.id).await.unwrap().as_ref(),
+        Some(&created)
+    );
+
+    let renamed = apps
+        .update(
+            &created.id,
+            &AppUpdate {
+                display_name: Some("Payroll EU".into()),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.display_name, "Payroll EU");
+    assert_eq!(renamed.description, "Pays people", "not in the mask: kept");
+    assert!(renamed.updated_at > created.updated_at);
+
+    // The discovered app: found by name in any case, not manually managed, under its directory.
+    let torq = apps
+        .search(&AppSearch {
+            display_name: Some("TORQ".into()),
+            ..AppSearch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(torq.len(), 1);
+    assert!(!torq[0].is_manually_managed);
+    let directories = apps
+        .search(&AppSearch {
+            only_directories: true,
+            ..AppSearch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(directories.len(), 1);
+    assert_eq!(torq[0].parent_app_id, directories[0].id);
+
+    // More matches than one page holds: every one, once.
+    for i in 0..130 {
+        apps.create(&CreateApp {
+            display_name: format!("Paged {i:03}"),
+            description: None,
+        })
+        .await
+        .unwrap();
+    }
+    let paged = apps
+        .search(&AppSearch {
+            query: Some("paged".into()),
+            ..AppSearch::default()
+        })
+        .await
+        .unwrap();
+    let names: Vec<String> = paged.into_iter().map(|a| a.display_name).collect();
+    let want: Vec<String> = (0..130).map(|i| format!("Paged {i:03}")).collect();
+    assert_eq!(names, want);
+    assert_eq!(apps.list().await.unwrap().len(), 130 + 4);
+
+    apps.delete(&created.id).await.unwrap();
+    assert_eq!(apps.get(&created.id).await.unwrap(), None);
+    apps.delete(&created.id).await.unwrap();
+    drop(server);
+}

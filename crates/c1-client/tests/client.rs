@@ -787,6 +787,15 @@ async fn secrets_never_reach_the_logs() {
         .with_writer(buf.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(sub);
+    // The other tests of this binary run at the same time, without a subscriber. While only one
+    // dispatcher exists, tracing-core caches the interest of a callsite from the dispatcher of
+    // the thread that hits it first: a callsite another test hits first is cached "never" and
+    // the events asserted below are lost. With a second dispatcher alive, every callsite's
+    // interest is asked of all of them; the rebuild (after the first hits already under way are
+    // over) fixes what was cached before.
+    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    tracing::callsite::rebuild_interest_cache();
 
     let h = start(|_| {}).await;
     script(&h, &[Scripted::Status(503), Scripted::RevokeTokens]);

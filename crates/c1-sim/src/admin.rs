@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::connection::ConnectionInfo;
 use crate::credentials;
-use crate::domain::ConnectorChanges;
+use crate::domain::{AppChanges, AppDetails, ConnectorChanges};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::faults::FaultConfig;
@@ -42,6 +42,7 @@ pub fn router(sim: Arc<Simulator>) -> Router {
         )
         .route("/state", get(get_state))
         .route("/apps", post(create_app))
+        .route("/apps/:app_id", delete(delete_app).patch(patch_app))
         .route(
             "/apps/:app_id/connectors/:id",
             delete(delete_connector).patch(patch_connector),
@@ -181,8 +182,17 @@ struct CreateAppBody {
     id: Option<String>,
     display_name: Option<String>,
     description: Option<String>,
+    /// A directory (identity provider) app.
+    is_directory: Option<bool>,
+    /// `false`: an app C1 discovered (through SSO) rather than one made by hand.
+    is_manually_managed: Option<bool>,
+    parent_app_id: Option<String>,
+    app_account_id: Option<String>,
+    app_account_name: Option<String>,
+    user_count: Option<i64>,
 }
 
+/// Creates an app as C1 would have it: by hand, or discovered through a directory.
 async fn create_app(
     State(sim): State<Arc<Simulator>>,
     JsonBody(request): JsonBody<CreateAppBody>,
@@ -191,11 +201,61 @@ async fn create_app(
         .display_name
         .or_else(|| request.id.clone())
         .unwrap_or_else(|| "Simulated app".to_owned());
+    let defaults = AppDetails::default();
+    let details = AppDetails {
+        is_directory: request.is_directory.unwrap_or(defaults.is_directory),
+        is_manually_managed: request
+            .is_manually_managed
+            .unwrap_or(defaults.is_manually_managed),
+        parent_app_id: request.parent_app_id.unwrap_or_default(),
+        app_account_id: request.app_account_id.unwrap_or_default(),
+        app_account_name: request.app_account_name.unwrap_or_default(),
+        user_count: request.user_count.unwrap_or_default(),
+        ..defaults
+    };
     let mut state = sim.lock();
-    let app = state.tenant.create_app(
+    let app = state.tenant.create_app_with(
         request.id,
         display_name,
         request.description.unwrap_or_default(),
+        details,
+    )?;
+    sim.persist(&state)?;
+    Ok(Json(wire::app_json(&app)).into_response())
+}
+
+/// An out-of-band delete of an app and its connectors (as in the C1 UI).
+async fn delete_app(
+    State(sim): State<Arc<Simulator>>,
+    Path(app_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let mut state = sim.lock();
+    state.tenant.delete_app(&app_id)?;
+    sim.persist(&state)?;
+    Ok(Json(json!({})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PatchAppBody {
+    display_name: Option<String>,
+    description: Option<String>,
+}
+
+/// An out-of-band change of an app's name or description.
+async fn patch_app(
+    State(sim): State<Arc<Simulator>>,
+    Path(app_id): Path<String>,
+    JsonBody(request): JsonBody<PatchAppBody>,
+) -> Result<Response, ApiError> {
+    let mut state = sim.lock();
+    let app = state.tenant.update_app(
+        &app_id,
+        AppChanges {
+            display_name: request.display_name,
+            description: request.description,
+            ..AppChanges::default()
+        },
     )?;
     sim.persist(&state)?;
     Ok(Json(wire::app_json(&app)).into_response())

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
 use crate::catalog::{Catalog, CatalogEntry};
-use crate::domain::{ConnectorChanges, NewConnector};
+use crate::domain::{AppChanges, AppDetails, AppSearch, ConnectorChanges, NewConnector};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::Simulator;
@@ -28,7 +28,11 @@ const MAX_PAGE_SIZE: usize = 100;
 pub fn router(sim: Arc<Simulator>) -> Router {
     Router::new()
         .route("/api/v1/apps", get(list_apps).post(create_app))
-        .route("/api/v1/apps/:app_id", get(get_app).delete(delete_app))
+        .route(
+            "/api/v1/apps/:app_id",
+            get(get_app).post(update_app).delete(delete_app),
+        )
+        .route("/api/v1/search/apps", post(search_apps))
         .route(
             "/api/v1/apps/:app_id/connectors",
             get(list_connectors).post(create_delegated),
@@ -73,13 +77,18 @@ fn check_user_ids(user_ids: &Option<Vec<String>>) -> Result<(), ApiError> {
 
 // ----- apps -----
 
+/// A `CreateAppRequest`: the fields the simulator keeps (others are accepted and ignored).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateAppBody {
     display_name: Option<String>,
     description: Option<String>,
+    monthly_cost_usd: Option<i32>,
+    identity_matching: Option<String>,
+    instructions: Option<String>,
 }
 
+/// `POST /api/v1/apps`: a new manually managed app, without connectors.
 async fn create_app(
     State(sim): State<Arc<Simulator>>,
     JsonBody(request): JsonBody<CreateAppBody>,
@@ -88,13 +97,158 @@ async fn create_app(
         .display_name
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| ApiError::invalid_argument("displayName is required"))?;
+    let mut details = AppDetails {
+        monthly_cost_usd: request.monthly_cost_usd.unwrap_or_default(),
+        instructions: request.instructions.unwrap_or_default(),
+        ..AppDetails::default()
+    };
+    if let Some(matching) = request
+        .identity_matching
+        .filter(|m| m != "APP_USER_IDENTITY_MATCHING_UNSPECIFIED")
+    {
+        details.identity_matching = matching;
+    }
     let mut state = sim.lock();
-    let app =
-        state
-            .tenant
-            .create_app(None, display_name, request.description.unwrap_or_default())?;
+    let app = state.tenant.create_app_with(
+        None,
+        display_name,
+        request.description.unwrap_or_default(),
+        details,
+    )?;
     sim.persist(&state)?;
     Ok(Json(json!({ "app": wire::app_json(&app) })).into_response())
+}
+
+/// An `UpdateAppRequest`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateAppBody {
+    app: Option<AppPatch>,
+    update_mask: Option<String>,
+}
+
+/// The writable fields of an `App` in an update body (others are accepted and ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppPatch {
+    id: Option<String>,
+    display_name: Option<String>,
+    description: Option<String>,
+    instructions: Option<String>,
+    monthly_cost_usd: Option<i32>,
+}
+
+/// `POST /api/v1/apps/{id}`: changes the fields the update mask names, and only those.
+async fn update_app(
+    State(sim): State<Arc<Simulator>>,
+    Path(app_id): Path<String>,
+    JsonBody(request): JsonBody<UpdateAppBody>,
+) -> Result<Response, ApiError> {
+    let mask = request
+        .update_mask
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| ApiError::invalid_argument("updateMask is required"))?;
+    let patch = request
+        .app
+        .ok_or_else(|| ApiError::invalid_argument("app is required"))?;
+    if patch
+        .id
+        .as_deref()
+        .is_some_and(|id| !id.is_empty() && id != app_id)
+    {
+        return Err(ApiError::invalid_argument("app.id does not match the path"));
+    }
+    let mut changes = AppChanges::default();
+    for path in mask.split(',').map(str::trim) {
+        match path {
+            "displayName" | "display_name" => {
+                changes.display_name = Some(patch.display_name.clone().unwrap_or_default())
+            }
+            "description" => {
+                changes.description = Some(patch.description.clone().unwrap_or_default())
+            }
+            "instructions" => {
+                changes.instructions = Some(patch.instructions.clone().unwrap_or_default())
+            }
+            "monthlyCostUsd" | "monthly_cost_usd" => {
+                changes.monthly_cost_usd = Some(patch.monthly_cost_usd.unwrap_or_default())
+            }
+            other => {
+                return Err(ApiError::invalid_argument(format!(
+                    "updateMask: unknown or unsupported path {other:?}"
+                )))
+            }
+        }
+    }
+    let mut state = sim.lock();
+    let app = state.tenant.update_app(&app_id, changes)?;
+    sim.persist(&state)?;
+    Ok(Json(json!({ "app": wire::app_json(&app) })).into_response())
+}
+
+/// A `SearchAppsRequest`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchAppsBody {
+    display_name: Option<String>,
+    query: Option<String>,
+    app_ids: Option<Vec<String>>,
+    exclude_app_ids: Option<Vec<String>>,
+    only_directories: Option<bool>,
+    page_size: Option<i64>,
+    page_token: Option<String>,
+    policy_refs: Option<Vec<PolicyRef>>,
+}
+
+#[derive(Deserialize)]
+struct PolicyRef {
+    id: Option<String>,
+}
+
+/// The page size of an app search: 0 (or none) is 25, below 10 is 10, above 100 is 100.
+fn search_page_size(requested: Option<i64>) -> Result<usize, ApiError> {
+    match requested.unwrap_or(0) {
+        n if n < 0 => Err(ApiError::invalid_argument("pageSize must not be negative")),
+        0 => Ok(DEFAULT_PAGE_SIZE),
+        n => Ok((n as usize).clamp(10, MAX_PAGE_SIZE)),
+    }
+}
+
+/// `POST /api/v1/search/apps`: the matching apps in creation order, a page at a time.
+async fn search_apps(
+    State(sim): State<Arc<Simulator>>,
+    JsonBody(request): JsonBody<SearchAppsBody>,
+) -> Result<Response, ApiError> {
+    let size = search_page_size(request.page_size)?;
+    let after = match request.page_token.as_deref().filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(token) => decode_page_token(token)
+            .ok_or_else(|| ApiError::invalid_argument("invalid pageToken"))?,
+    };
+    let search = AppSearch {
+        display_name: request.display_name,
+        query: request.query.filter(|q| !q.trim().is_empty()),
+        app_ids: request.app_ids.unwrap_or_default(),
+        exclude_app_ids: request.exclude_app_ids.unwrap_or_default(),
+        only_directories: request.only_directories.unwrap_or(false),
+        policy_ids: request
+            .policy_refs
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| r.id)
+            .collect(),
+    };
+    let state = sim.lock();
+    let mut matching = state.tenant.search_apps(&search).skip(after as usize);
+    let page: Vec<Value> = matching.by_ref().take(size).map(wire::app_json).collect();
+    let next = if matching.next().is_some() {
+        encode_page_token(after + page.len() as u64)
+    } else {
+        String::new()
+    };
+    Ok(Json(json!({ "list": page, "nextPageToken": next })).into_response())
 }
 
 async fn get_app(
@@ -495,6 +649,16 @@ mod tests {
         assert!(parse_update_mask(Some("config"), &all).is_err());
         assert!(parse_update_mask(Some("bogus"), &all).is_err());
         assert!(parse_update_mask(None, &all).is_err());
+    }
+
+    #[test]
+    fn search_page_sizes_follow_the_contract() {
+        assert_eq!(search_page_size(None).unwrap(), 25);
+        assert_eq!(search_page_size(Some(0)).unwrap(), 25);
+        assert_eq!(search_page_size(Some(3)).unwrap(), 10);
+        assert_eq!(search_page_size(Some(40)).unwrap(), 40);
+        assert_eq!(search_page_size(Some(1000)).unwrap(), 100);
+        assert!(search_page_size(Some(-1)).is_err());
     }
 
     #[test]

@@ -95,9 +95,14 @@ pub struct ServeArgs {
     /// How long a connector sync stays SYNC_STATUS_RUNNING before DONE or ERROR, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub sync_delay_ms: u64,
-    /// Comma-separated app ids to create at start (kept if they already exist).
+    /// Comma-separated app ids to create at start, each `id` or `id=Display Name` (kept if they
+    /// already exist).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub seed_apps: Vec<String>,
+    /// Comma-separated display names of apps to create at start as C1 discovers them through
+    /// the identity provider (SSO): unmanaged, under a directory app "Okta" (kept if they exist).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub seed_discovered_apps: Vec<String>,
     /// Also accept this fixed bearer token (caller `static-token`), for quick manual use.
     #[arg(
         long,
@@ -235,6 +240,12 @@ impl ServeArgs {
             sync_delay: Duration::from_millis(self.sync_delay_ms),
             seed_apps: self
                 .seed_apps
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            seed_discovered_apps: self
+                .seed_discovered_apps
                 .iter()
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())

@@ -18,6 +18,99 @@ pub struct AppRecord {
     pub description: String,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// What C1 reports about the app beyond its name (read-only fields, and writable ones the
+    /// simulator keeps but does not act on). Absent from older state files: the defaults.
+    #[serde(default)]
+    pub details: AppDetails,
+}
+
+/// The App fields besides id, names and timestamps (`c1.api.app.v1.App` in the contract).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct AppDetails {
+    /// A directory (an identity provider such as Okta) whose users C1 matches to other apps.
+    pub is_directory: bool,
+    /// Created by hand (`POST /api/v1/apps`) rather than discovered through a directory.
+    pub is_manually_managed: bool,
+    /// The directory app that discovered this one (SSO), if any.
+    pub parent_app_id: String,
+    pub app_account_id: String,
+    pub app_account_name: String,
+    pub monthly_cost_usd: i32,
+    /// `APP_USER_IDENTITY_MATCHING_*`.
+    pub identity_matching: String,
+    pub instructions: String,
+    pub icon_url: String,
+    pub default_request_catalog_id: String,
+    pub user_count: i64,
+}
+
+impl Default for AppDetails {
+    fn default() -> Self {
+        Self {
+            is_directory: false,
+            is_manually_managed: true,
+            parent_app_id: String::new(),
+            app_account_id: String::new(),
+            app_account_name: String::new(),
+            monthly_cost_usd: 0,
+            identity_matching: IDENTITY_MATCHING_STRICT.to_owned(),
+            instructions: String::new(),
+            icon_url: String::new(),
+            default_request_catalog_id: String::new(),
+            user_count: 0,
+        }
+    }
+}
+
+/// C1's default identity matching for a new app.
+pub const IDENTITY_MATCHING_STRICT: &str = "APP_USER_IDENTITY_MATCHING_STRICT";
+
+/// Fields an app update may change, by update-mask path.
+#[derive(Debug, Default)]
+pub struct AppChanges {
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub instructions: Option<String>,
+    pub monthly_cost_usd: Option<i32>,
+}
+
+/// What an app search asks for (`c1.api.app.v1.SearchAppsRequest`, paging aside).
+#[derive(Debug, Default)]
+pub struct AppSearch {
+    /// Case-insensitive equality with the display name.
+    pub display_name: Option<String>,
+    /// Every word of it appears (case-insensitively) in the display name or the description.
+    pub query: Option<String>,
+    pub app_ids: Vec<String>,
+    pub exclude_app_ids: Vec<String>,
+    pub only_directories: bool,
+    /// Policy ids: apps using any of them as grant, revoke or certify policy. The simulator
+    /// models no policies, so a non-empty list matches nothing.
+    pub policy_ids: Vec<String>,
+}
+
+impl AppSearch {
+    pub fn matches(&self, app: &AppRecord) -> bool {
+        let name = app.display_name.to_lowercase();
+        let description = app.description.to_lowercase();
+        let name_ok = self
+            .display_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .is_none_or(|n| n.to_lowercase() == name);
+        let query_ok = self.query.as_deref().is_none_or(|q| {
+            q.split_whitespace()
+                .map(str::to_lowercase)
+                .all(|word| name.contains(&word) || description.contains(&word))
+        });
+        name_ok
+            && query_ok
+            && (self.app_ids.is_empty() || self.app_ids.contains(&app.id))
+            && !self.exclude_app_ids.contains(&app.id)
+            && (!self.only_directories || app.details.is_directory)
+            && self.policy_ids.is_empty()
+    }
 }
 
 /// A sync run started when a connector got (new) settings; its outcome is fixed when it starts.
@@ -102,6 +195,17 @@ impl Tenant {
         display_name: String,
         description: String,
     ) -> Result<AppRecord, ApiError> {
+        self.create_app_with(id, display_name, description, AppDetails::default())
+    }
+
+    /// Creates an app with these details (a discovered app, a directory, ...).
+    pub fn create_app_with(
+        &mut self,
+        id: Option<String>,
+        display_name: String,
+        description: String,
+        details: AppDetails,
+    ) -> Result<AppRecord, ApiError> {
         let id = match id {
             Some(id) if id.is_empty() => return Err(ApiError::invalid_argument("app id is empty")),
             Some(id) => id,
@@ -117,9 +221,96 @@ impl Tenant {
             description,
             created_ms: now,
             updated_ms: now,
+            details,
         };
         self.apps.push(app.clone());
         Ok(app)
+    }
+
+    /// Applies `changes` to an app; `updatedAt` moves by at least a second.
+    pub fn update_app(&mut self, app_id: &str, changes: AppChanges) -> Result<AppRecord, ApiError> {
+        if changes
+            .display_name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            return Err(ApiError::invalid_argument(
+                "app.displayName must not be empty",
+            ));
+        }
+        let app = self
+            .apps
+            .iter_mut()
+            .find(|a| a.id == app_id)
+            .ok_or_else(|| ApiError::not_found(format!("app {app_id} not found")))?;
+        if let Some(name) = changes.display_name {
+            app.display_name = name;
+        }
+        if let Some(description) = changes.description {
+            app.description = description;
+        }
+        if let Some(instructions) = changes.instructions {
+            app.details.instructions = instructions;
+        }
+        if let Some(cost) = changes.monthly_cost_usd {
+            app.details.monthly_cost_usd = cost;
+        }
+        app.updated_ms = clock::bumped_after(app.updated_ms);
+        Ok(app.clone())
+    }
+
+    /// The apps `search` matches, in creation order.
+    pub fn search_apps<'a>(&'a self, search: &'a AppSearch) -> impl Iterator<Item = &'a AppRecord> {
+        self.apps.iter().filter(|a| search.matches(a))
+    }
+
+    /// Creates, unless it exists, an app C1 discovered through the identity provider (SSO):
+    /// not manually managed, its parent the directory app `directory` (created too if missing).
+    /// Idempotent by display name.
+    pub fn seed_discovered_app(
+        &mut self,
+        display_name: &str,
+        directory: &str,
+    ) -> Result<(), ApiError> {
+        let directory_id = match self
+            .apps
+            .iter()
+            .find(|a| a.details.is_directory && a.display_name == directory)
+        {
+            Some(app) => app.id.clone(),
+            None => {
+                self.create_app_with(
+                    None,
+                    directory.to_owned(),
+                    format!("{directory}: the identity provider"),
+                    AppDetails {
+                        is_directory: true,
+                        is_manually_managed: false,
+                        app_account_name: "acme".to_owned(),
+                        ..AppDetails::default()
+                    },
+                )?
+                .id
+            }
+        };
+        if self
+            .apps
+            .iter()
+            .any(|a| a.display_name == display_name && !a.details.is_directory)
+        {
+            return Ok(());
+        }
+        self.create_app_with(
+            None,
+            display_name.to_owned(),
+            format!("Discovered through {directory} (SSO)"),
+            AppDetails {
+                is_manually_managed: false,
+                parent_app_id: directory_id,
+                ..AppDetails::default()
+            },
+        )?;
+        Ok(())
     }
 
     /// Deletes an app and its connectors.

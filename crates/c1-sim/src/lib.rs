@@ -40,4 +40,4 @@ pub use oidc::{
     test_key as oidc_test_key, Jwks, TokenClaims as OidcTokenClaims, TrustSpec, TrustedIssuer,
     DEFAULT_LIFETIME_SECS as OIDC_DEFAULT_LIFETIME_SECS,
 };
-pub use server::{ServeOptions, Server, ServerError, TlsFiles};
+pub use server::{ServeOptions, Server, ServerError, TlsFiles, SEED_DIRECTORY};

@@ -50,6 +50,7 @@ pub fn operation_name(method: &str, path: &str) -> &'static str {
         ("GET", ["api", "v1", "apps", _]) => "Apps.Get",
         ("POST", ["api", "v1", "apps", _]) => "Apps.Update",
         ("DELETE", ["api", "v1", "apps", _]) => "Apps.Delete",
+        ("POST", ["api", "v1", "search", "apps"]) => "AppSearch.Search",
         ("GET", ["api", "v1", "apps", _, "connectors"]) => "ConnectorService.List",
         ("POST", ["api", "v1", "apps", _, "connectors"]) => "ConnectorService.CreateDelegated",
         ("POST", ["api", "v1", "apps", _, "connectors", "create"]) => "ConnectorService.Create",

@@ -33,6 +33,9 @@ use crate::token;
 /// Largest request body accepted (larger ones answer 413).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The directory (identity provider) app that discovers the `seed_discovered_apps`.
+pub const SEED_DIRECTORY: &str = "Okta";
+
 /// Everything `c1-sim serve` can be told.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -44,7 +47,11 @@ pub struct ServeOptions {
     pub state_file: Option<PathBuf>,
     pub token_ttl: Duration,
     pub sync_delay: Duration,
+    /// Apps to create at start: `id`, or `id=Display Name` (the name defaults to the id).
     pub seed_apps: Vec<String>,
+    /// Display names of apps to create at start as C1 discovers them through the identity
+    /// provider (SSO): unmanaged, under a directory app (kept if they already exist).
+    pub seed_discovered_apps: Vec<String>,
     pub static_token: Option<String>,
     pub faults: FaultConfig,
     pub bad_credentials: Vec<String>,
@@ -66,6 +73,7 @@ impl Default for ServeOptions {
             token_ttl: Duration::from_secs(3600),
             sync_delay: Duration::from_millis(1000),
             seed_apps: Vec::new(),
+            seed_discovered_apps: Vec::new(),
             static_token: None,
             faults: FaultConfig::default(),
             bad_credentials: Vec::new(),
@@ -133,11 +141,14 @@ impl Server {
                 .control
                 .merge_clients(credentials::read_clients_file(path)?);
         }
-        for id in options.seed_apps.iter().filter(|id| !id.is_empty()) {
-            if state.tenant.app(id).is_err() {
+        for seed in options.seed_apps.iter().filter(|id| !id.is_empty()) {
+            // `id` or `id=Display Name`.
+            let (id, name) = seed.split_once('=').unwrap_or((seed, seed));
+            let (id, name) = (id.trim().to_owned(), name.trim().to_owned());
+            if state.tenant.app(&id).is_err() {
                 state
                     .tenant
-                    .create_app(Some(id.clone()), id.clone(), String::new())
+                    .create_app(Some(id.clone()), name, String::new())
                     .map_err(|err| ServerError::Seed {
                         id: id.clone(),
                         message: err.message,
@@ -151,6 +162,19 @@ impl Server {
                 .resolve()
                 .map_err(|source| ServerError::OidcTrust { issuer, source })?;
             state.control.trust_issuer(trust);
+        }
+        for name in options
+            .seed_discovered_apps
+            .iter()
+            .filter(|n| !n.is_empty())
+        {
+            state
+                .tenant
+                .seed_discovered_app(name, SEED_DIRECTORY)
+                .map_err(|err| ServerError::Seed {
+                    id: name.clone(),
+                    message: err.message,
+                })?;
         }
         state.tenant.bad_credentials = options.bad_credentials.iter().cloned().collect();
         state.control.tokens = TokenStore::new(options.static_token.clone());

@@ -14,7 +14,10 @@ use crate::error::ApiError;
 /// Placeholder shown instead of secret setting values by the admin state view.
 pub const REDACTED: &str = "REDACTED";
 
+/// The app as the API returns it (`c1.api.app.v1.App`: the fields the simulator models; the
+/// policy ids are empty, as it models no policies; `userCount` is an int64, a string in JSON).
 pub fn app_json(app: &AppRecord) -> Value {
+    let d = &app.details;
     json!({
         "id": app.id,
         "displayName": app.display_name,
@@ -22,6 +25,21 @@ pub fn app_json(app: &AppRecord) -> Value {
         "createdAt": clock::rfc3339_secs(app.created_ms),
         "updatedAt": clock::rfc3339_secs(app.updated_ms),
         "deletedAt": null,
+        "isDirectory": d.is_directory,
+        "isManuallyManaged": d.is_manually_managed,
+        "parentAppId": d.parent_app_id,
+        "appAccountId": d.app_account_id,
+        "appAccountName": d.app_account_name,
+        "monthlyCostUsd": d.monthly_cost_usd,
+        "identityMatching": d.identity_matching,
+        "instructions": d.instructions,
+        "iconUrl": d.icon_url,
+        "logoUri": d.icon_url,
+        "defaultRequestCatalogId": d.default_request_catalog_id,
+        "userCount": d.user_count.to_string(),
+        "grantPolicyId": "",
+        "revokePolicyId": "",
+        "certifyPolicyId": "",
     })
 }
 

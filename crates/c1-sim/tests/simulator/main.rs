@@ -4,6 +4,7 @@
 mod support;
 
 mod admin_and_faults;
+mod apps;
 mod auth;
 mod binary;
 mod connectors;

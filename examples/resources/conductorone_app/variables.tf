@@ -1,0 +1,5 @@
+variable "segment_access_token" {
+  description = "Segment workspace access token."
+  type        = string
+  sensitive   = true
+}
