@@ -325,8 +325,10 @@ impl<I: Integration> IntegrationResource<I> {
             }
             unknown_outcomes += 1;
             let error = self.api_error(bounded, "create", err);
-            // Give a create still in flight a moment to land before looking or trying again.
-            let wait = create_round_wait(tries).min(bounded.call.remaining());
+            // Give a create still in flight a moment to land before looking or trying again,
+            // never out of the reserve kept for the last lookup.
+            let wait =
+                create_round_wait(tries).min(bounded.call.remaining().saturating_sub(reserve));
             if !bounded.call.sleep(wait).await {
                 break error;
             }
