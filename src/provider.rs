@@ -239,6 +239,7 @@ pub(crate) mod tests {
         assert_eq!(
             names,
             [
+                "integration_baton",
                 "integration_segment",
                 "integration_torq",
                 "integration_twingate"
@@ -254,6 +255,7 @@ pub(crate) mod tests {
                 vec![("torq_client_id", false), ("torq_client_secret", true)],
             ),
             ("integration_segment", vec![("segment_access_token", true)]),
+            ("integration_baton", vec![]),
         ];
         for (name, settings) in cases {
             let schema = resources[name].schema(&mut diags).unwrap();

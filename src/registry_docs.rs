@@ -51,8 +51,15 @@ pub fn pages(repo: &Path, namespace: &str) -> BTreeMap<PathBuf, String> {
     );
 
     let resources = Provider::get_resources(&provider, &mut diags).expect("resources");
-    let template = read(repo, "templates/resource.md.tmpl");
+    let generic = read(repo, "templates/resource.md.tmpl");
     for (name, resource) in resources {
+        // A resource with more to say than the generic page has a template of its own.
+        let own = format!("templates/resources/{name}.md.tmpl");
+        let template = if repo.join(&own).exists() {
+            read(repo, &own)
+        } else {
+            generic.clone()
+        };
         let type_name = format!("{PROVIDER_NAME}_{name}");
         let schema = resource.schema(&mut diags).expect("resource schema");
         let description = schema.block.description.content.clone();
@@ -329,6 +336,6 @@ mod tests {
         assert!(index.contains("registry.terraform.io/example-namespace/conductorone"));
         assert!(index.contains("- `client_secret` (String, Sensitive)"));
         assert!(index.contains("| `CONDUCTORONE_ACCESS_TOKEN` |"));
-        assert_eq!(pages.len(), 4, "{:?}", pages.keys());
+        assert_eq!(pages.len(), 5, "{:?}", pages.keys());
     }
 }
