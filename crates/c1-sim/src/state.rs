@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
+use crate::connector_credentials::CredentialRecord;
 use crate::control::ControlPlane;
 use crate::credentials::{self, ClientRecord, CredentialsError};
 use crate::domain::{AppRecord, ConnectorRecord, Tenant};
@@ -99,6 +100,8 @@ pub struct Snapshot {
     pub connectors: Vec<ConnectorRecord>,
     pub clients: Vec<ClientRecord>,
     pub next_seq: u64,
+    /// Connector credentials (public halves only).
+    pub credentials: Vec<CredentialRecord>,
 }
 
 impl Snapshot {
@@ -108,6 +111,7 @@ impl Snapshot {
             connectors: state.tenant.connectors.clone(),
             clients: state.control.clients.clone(),
             next_seq: state.tenant.next_seq,
+            credentials: state.tenant.credentials.clone(),
         }
     }
 }
@@ -119,6 +123,7 @@ impl SimState {
                 apps: snapshot.apps,
                 connectors: snapshot.connectors,
                 next_seq: snapshot.next_seq,
+                credentials: snapshot.credentials,
                 ..Tenant::default()
             },
             control: ControlPlane {

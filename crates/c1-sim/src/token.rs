@@ -140,7 +140,23 @@ fn issue_token(
     assertion: &str,
 ) -> Response {
     let known = sim.lock().control.client(client_id).cloned();
-    let client = match known {
+    // A connector credential (a self-hosted connector) is accepted like an API credential.
+    let connector_credential = match &known {
+        Some(_) => None,
+        None => {
+            let state = sim.lock();
+            state
+                .tenant
+                .live_credential_by_client_id(client_id)
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        c.client_record(&state.tenant.credential_user(c)),
+                    )
+                })
+        }
+    };
+    let client = match known.or_else(|| connector_credential.as_ref().map(|(_, c)| c.clone())) {
         Some(client) => client,
         None => {
             if let Err(err) = sim.reload_clients() {
@@ -167,7 +183,18 @@ fn issue_token(
         client_id: client.client_id.clone(),
         user_id: client.user_id.clone(),
     };
-    let access_token = sim.lock().control.tokens.issue(caller, ttl);
+    let access_token = {
+        let mut state = sim.lock();
+        if let Some((credential_id, _)) = &connector_credential {
+            state
+                .tenant
+                .credential_used(credential_id, sim.config.sync_delay);
+            if let Err(err) = sim.persist(&state) {
+                tracing::warn!(%err, "cannot write the state file");
+            }
+        }
+        state.control.tokens.issue(caller, ttl)
+    };
     no_store(
         Json(json!({
             "access_token": access_token,

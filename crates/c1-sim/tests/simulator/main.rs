@@ -6,5 +6,6 @@ mod support;
 mod admin_and_faults;
 mod auth;
 mod binary;
+mod connector_credentials;
 mod connectors;
 mod robustness;
