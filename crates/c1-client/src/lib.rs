@@ -22,7 +22,9 @@ pub use config::{
     check_base_url, BaseUrlError, ClientConfig, Credentials, SecretString, SigningKey,
 };
 pub use error::{ClientError, EndpointProblem};
-pub use model::{Connector, ConnectorSettings, CreateConfigured, CreateDelegated};
+pub use model::{
+    Connector, ConnectorCredential, ConnectorSettings, CreateConfigured, CreateDelegated,
+};
 pub use retry::RetryPolicy;
 /// The stop signal of a [`CallBudget`].
 pub use tokio_util::sync::CancellationToken;
