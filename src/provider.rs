@@ -18,7 +18,9 @@ use crate::config::{
     SERVER_URL, TENANT_DOMAIN,
 };
 use crate::guard::GuardedResource;
-use crate::resource::{client_error_detail, diagnostic, ClientSlot, IntegrationResource};
+use crate::resource::{
+    client_error_detail, diagnostic, ClientSlot, ConnectorCredentialResource, IntegrationResource,
+};
 use crate::stop::{self, StopSignal};
 
 /// The provider's local name: resources are `conductorone_<name>`.
@@ -191,7 +193,15 @@ impl Provider for ConductorOneProvider {
             resources: HashMap::new(),
         };
         register_all(&mut register);
-        Some(register.resources)
+        let mut resources = register.resources;
+        resources.insert(
+            "connector_credential".into(),
+            Box::new(GuardedResource::new(
+                format!("{PROVIDER_NAME}_connector_credential"),
+                ConnectorCredentialResource::new(self.client.clone(), self.stop),
+            )),
+        );
+        Some(resources)
     }
 }
 
@@ -239,6 +249,7 @@ pub(crate) mod tests {
         assert_eq!(
             names,
             [
+                "connector_credential",
                 "integration_baton",
                 "integration_segment",
                 "integration_torq",
@@ -265,6 +276,33 @@ pub(crate) mod tests {
             );
             assert_eq!(shape(&schema), expected(&settings), "{name}");
         }
+        let credential = resources["connector_credential"]
+            .schema(&mut diags)
+            .unwrap();
+        assert_eq!(credential.version, 0);
+        let computed = |k: &str, sensitive| (k.to_string(), ("Computed".to_string(), sensitive));
+        let mut want: BTreeMap<String, (String, bool)> = [
+            "id",
+            "client_id",
+            "display_name",
+            "expires_time",
+            "last_used_at",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ]
+        .into_iter()
+        .map(|k| computed(k, false))
+        .collect();
+        want.extend([computed("client_secret", true)]);
+        for (k, c) in [
+            ("app_id", "Required"),
+            ("connector_id", "Required"),
+            ("rotation_triggers", "Optional"),
+        ] {
+            want.insert(k.into(), (c.into(), false));
+        }
+        assert_eq!(shape(&credential), want);
         assert!(diags.errors.is_empty());
     }
 

@@ -1,11 +1,13 @@
 //! The resource layer: one generic integration resource, its state, its time budgets and its
-//! errors.
+//! errors; and the connector credential of a self-hosted connector.
 
+mod connector_credential;
 mod error;
 mod integration;
 mod state;
 mod timeouts;
 
+pub use connector_credential::ConnectorCredentialResource;
 pub use error::{client_error_detail, diagnostic, ResourceError};
 pub use integration::IntegrationResource;
 
