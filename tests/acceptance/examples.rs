@@ -123,6 +123,8 @@ fn every_example_validates() {
         Kind::Twingate.resource_type(),
         Kind::Torq.resource_type(),
         Kind::Segment.resource_type(),
+        Kind::Baton.resource_type(),
+        "conductorone_connector_credential",
     ] {
         assert!(
             validated.contains(&format!("resources/{resource}")),
@@ -130,8 +132,7 @@ fn every_example_validates() {
         );
     }
     assert!(validated.contains(&"provider".to_string()), "{validated:?}");
-    assert!(
-        validated.contains(&"terraform".to_string()),
-        "{validated:?}"
-    );
+    for example in ["terraform", "self-hosted"] {
+        assert!(validated.contains(&example.to_string()), "{validated:?}");
+    }
 }
