@@ -19,7 +19,8 @@ use crate::config::{
 };
 use crate::guard::{GuardedDataSource, GuardedResource};
 use crate::resource::{
-    client_error_detail, diagnostic, AppDataSource, AppResource, ClientSlot, IntegrationResource,
+    client_error_detail, diagnostic, AppDataSource, AppResource, ClientSlot,
+    ConnectorCredentialResource, IntegrationResource,
 };
 use crate::stop::{self, StopSignal};
 
@@ -205,6 +206,13 @@ impl Provider for ConductorOneProvider {
                 AppResource::new(self.client.clone(), self.stop),
             )),
         );
+        register.resources.insert(
+            "connector_credential".into(),
+            Box::new(GuardedResource::new(
+                format!("{PROVIDER_NAME}_connector_credential"),
+                ConnectorCredentialResource::new(self.client.clone(), self.stop),
+            )),
+        );
         Some(register.resources)
     }
 
@@ -272,6 +280,8 @@ pub(crate) mod tests {
             names,
             [
                 "app",
+                "connector_credential",
+                "integration_baton",
                 "integration_segment",
                 "integration_torq",
                 "integration_twingate"
@@ -287,6 +297,7 @@ pub(crate) mod tests {
                 vec![("torq_client_id", false), ("torq_client_secret", true)],
             ),
             ("integration_segment", vec![("segment_access_token", true)]),
+            ("integration_baton", vec![]),
         ];
         for (name, settings) in cases {
             let schema = resources[name].schema(&mut diags).unwrap();
@@ -296,6 +307,33 @@ pub(crate) mod tests {
             );
             assert_eq!(shape(&schema), expected(&settings), "{name}");
         }
+        let credential = resources["connector_credential"]
+            .schema(&mut diags)
+            .unwrap();
+        assert_eq!(credential.version, 0);
+        let computed = |k: &str, sensitive| (k.to_string(), ("Computed".to_string(), sensitive));
+        let mut want: BTreeMap<String, (String, bool)> = [
+            "id",
+            "client_id",
+            "display_name",
+            "expires_time",
+            "last_used_at",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ]
+        .into_iter()
+        .map(|k| computed(k, false))
+        .collect();
+        want.extend([computed("client_secret", true)]);
+        for (k, c) in [
+            ("app_id", "Required"),
+            ("connector_id", "Required"),
+            ("rotation_triggers", "Optional"),
+        ] {
+            want.insert(k.into(), (c.into(), false));
+        }
+        assert_eq!(shape(&credential), want);
         assert!(diags.errors.is_empty());
     }
 

@@ -62,6 +62,7 @@ pub fn pages(repo: &Path, namespace: &str) -> BTreeMap<PathBuf, String> {
     let resources = Provider::get_resources(&provider, &mut diags).expect("resources");
     let generic = read(repo, "templates/resource.md.tmpl");
     for (name, resource) in resources {
+        // A resource with more to say than the generic page has a template of its own.
         let own = format!("templates/resources/{name}.md.tmpl");
         let template = if repo.join(&own).exists() {
             read(repo, &own)

@@ -688,11 +688,20 @@ impl<I: Integration> Resource for IntegrationResource<I> {
                 version: SCHEMA_VERSION,
                 attributes,
                 blocks: [(timeouts::BLOCK.to_string(), timeouts::block())].into(),
-                description: Description::markdown(format!(
-                    "Connects {name} to ConductorOne: a C1 connector of the {name} catalog entry, attached to an app. \
-                     With settings it is created configured; without any, it is created delegated and its owners finish the setup in C1.",
-                    name = I::DISPLAY_NAME
-                )),
+                description: Description::markdown(if self.settings.fields().is_empty() {
+                    format!(
+                        "A self-hosted connector in ConductorOne: a C1 connector of the {name} catalog entry, attached to an app. \
+                         It has no settings in C1: the connector runs in your own environment (for example Kubernetes) and \
+                         authenticates with a `conductorone_connector_credential`.",
+                        name = I::DISPLAY_NAME
+                    )
+                } else {
+                    format!(
+                        "Connects {name} to ConductorOne: a C1 connector of the {name} catalog entry, attached to an app. \
+                         With settings it is created configured; without any, it is created delegated and its owners finish the setup in C1.",
+                        name = I::DISPLAY_NAME
+                    )
+                }),
                 ..Default::default()
             },
         })

@@ -1,9 +1,11 @@
 //! The resource layer: one generic integration resource, its state, its time budgets and its
-//! errors; and the app resource and data source (`app`, `app_lookup`, `app_error`).
+//! errors; the app resource and data source (`app`, `app_lookup`, `app_error`); and the
+//! connector credential of a self-hosted connector.
 
 mod app;
 mod app_error;
 mod app_lookup;
+mod connector_credential;
 mod error;
 mod integration;
 mod state;
@@ -12,6 +14,7 @@ mod timeouts;
 
 pub use app::AppResource;
 pub use app_lookup::AppDataSource;
+pub use connector_credential::ConnectorCredentialResource;
 pub use error::{client_error_detail, diagnostic, ResourceError};
 pub use integration::IntegrationResource;
 

@@ -182,6 +182,8 @@ fn every_example_validates() {
         Kind::Torq.resource_type(),
         Kind::Segment.resource_type(),
         "conductorone_app",
+        Kind::Baton.resource_type(),
+        "conductorone_connector_credential",
     ] {
         assert!(
             validated.contains(&format!("resources/{resource}")),
@@ -189,8 +191,7 @@ fn every_example_validates() {
         );
     }
     assert!(validated.contains(&"provider".to_string()), "{validated:?}");
-    assert!(
-        validated.contains(&"terraform".to_string()),
-        "{validated:?}"
-    );
+    for example in ["terraform", "self-hosted"] {
+        assert!(validated.contains(&example.to_string()), "{validated:?}");
+    }
 }

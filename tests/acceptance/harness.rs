@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use c1_contract::integrations::{Integration as _, Segment, Torq, Twingate};
+use c1_contract::integrations::{Baton, Integration as _, Segment, Torq, Twingate};
 /// The provider's environment variables, from its one table of them.
 pub use conductorone_provider::{
     CLIENT_ID, CLIENT_SECRET, ENV_ACCESS_TOKEN, OIDC_TOKEN, SERVER_URL,
@@ -20,6 +20,8 @@ use serde_json::{json, Value};
 pub const TWINGATE_CATALOG: &str = Twingate::CATALOG_ID;
 pub const TORQ_CATALOG: &str = Torq::CATALOG_ID;
 pub const SEGMENT_CATALOG: &str = Segment::CATALOG_ID;
+/// Catalog id of a self-hosted connector (Baton).
+pub const BATON_CATALOG: &str = Baton::CATALOG_ID;
 
 /// The provider version the filesystem mirror advertises (the workspace version).
 pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -248,6 +250,9 @@ pub enum Op {
     AppGet,
     AppUpdate,
     AppDelete,
+    RotateCredential,
+    GetCredential,
+    RevokeCredential,
     Other,
 }
 
@@ -261,6 +266,9 @@ impl Req {
             .trim_start_matches("/api/v1/")
             .split('/')
             .collect();
+        if self.method == "POST" && self.path == "/api/v1/apps/connectors/credentials" {
+            return Op::RotateCredential;
+        }
         if let Some(op) = self.app_op(&segs) {
             return op;
         }
@@ -275,6 +283,8 @@ impl Req {
             ("POST", [_]) => Op::UpdateConfig,
             ("POST", [_, "delegated"]) => Op::UpdateDelegated,
             ("DELETE", [_]) => Op::Delete,
+            ("GET", [_, "credentials", _]) => Op::GetCredential,
+            ("POST", [_, "credentials", _]) => Op::RevokeCredential,
             _ => Op::Other,
         }
     }
@@ -344,6 +354,8 @@ impl Log {
                             | AppCreate
                             | AppUpdate
                             | AppDelete
+                            | RotateCredential
+                            | RevokeCredential
                     )
             })
             .count()
@@ -608,6 +620,74 @@ impl Sim {
     pub fn app(&self, id: &str) -> Option<Value> {
         self.apps().into_iter().find(|a| a["id"] == id)
     }
+    /// Connector credentials C1 still accepts (not revoked, not expired), from `/_sim/state`.
+    pub fn live_credentials(&self) -> Vec<Value> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let state = self.state();
+        state["credentials"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c["deletedAt"].is_null())
+            .filter(|c| {
+                c["expiresTime"]
+                    .as_str()
+                    .is_none_or(|at| at > rfc3339_utc(now).as_str())
+            })
+            .collect()
+    }
+    /// Revokes a connector credential out of band, as a person would in the C1 UI.
+    pub fn revoke_credential(&self, app: &str, connector: &str, id: &str) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/_sim/apps/{app}/connectors/{connector}/credentials/{id}"),
+            None,
+        );
+    }
+    /// Lets a connector credential expire now.
+    pub fn expire_credential(&self, app: &str, connector: &str, id: &str) {
+        self.post(
+            &format!("/_sim/apps/{app}/connectors/{connector}/credentials/{id}/expire"),
+            json!({}),
+        );
+    }
+    /// What a self-hosted connector does on start: a token request signed with its connector
+    /// credential. Returns the HTTP status.
+    pub fn connector_authenticates(&self, client_id: &str, client_secret: &str) -> u16 {
+        use c1_contract::{client_secret, jws, token_endpoint};
+        let key = client_secret::decode(client_secret).expect("a C1 client secret");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let mut header = serde_json::Map::new();
+        header.insert("nonce".into(), json!(format!("n{now}")));
+        let claims = token_endpoint::assertion_claims(client_id, "127.0.0.1", now);
+        let assertion = jws::sign(header, &claims, &key);
+        let url = format!("{}{}", self.url, token_endpoint::PATH);
+        let form = [
+            ("grant_type", token_endpoint::GRANT_CLIENT_CREDENTIALS),
+            ("client_id", client_id),
+            (
+                "client_assertion_type",
+                token_endpoint::ASSERTION_TYPE_JWT_BEARER,
+            ),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let request = self.http.post(&url).form(&form);
+        runtime().block_on(async move {
+            request
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("POST {url}: {e}"))
+                .status()
+                .as_u16()
+        })
+    }
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(self.dir.path.join("sim.log")).unwrap_or_default()
     }
@@ -643,6 +723,15 @@ fn collect_connectors(v: &Value, out: &mut Vec<Value>) {
         Value::Array(a) => a.iter().for_each(|x| collect_connectors(x, out)),
         _ => {}
     }
+}
+
+/// `2026-11-23T21:54:00Z` for unix seconds (as the simulator writes timestamps).
+fn rfc3339_utc(secs: u64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp(secs as i64).expect("a time");
+    at.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .expect("formats")
 }
 
 /// A connector setting's value as the sim shows it (`config.configuration.<key>.stringValue`,
@@ -1056,6 +1145,8 @@ pub enum Kind {
     Twingate,
     Torq,
     Segment,
+    /// A self-hosted connector: no settings.
+    Baton,
 }
 
 impl Kind {
@@ -1064,6 +1155,7 @@ impl Kind {
             Kind::Twingate => "conductorone_integration_twingate",
             Kind::Torq => "conductorone_integration_torq",
             Kind::Segment => "conductorone_integration_segment",
+            Kind::Baton => "conductorone_integration_baton",
         }
     }
     pub fn catalog_id(self) -> &'static str {
@@ -1071,6 +1163,7 @@ impl Kind {
             Kind::Twingate => TWINGATE_CATALOG,
             Kind::Torq => TORQ_CATALOG,
             Kind::Segment => SEGMENT_CATALOG,
+            Kind::Baton => BATON_CATALOG,
         }
     }
     /// Realistic settings: (attribute, value, secret?).
@@ -1105,6 +1198,7 @@ impl Kind {
                 format!("sgmt-token-{variant}-SECRETVALUE"),
                 true,
             )],
+            Kind::Baton => vec![],
         }
     }
 }

@@ -16,6 +16,7 @@ fn name(kind: Kind) -> &'static str {
         Kind::Twingate => "tg",
         Kind::Torq => "tq",
         Kind::Segment => "sg",
+        Kind::Baton => "bt",
     }
 }
 
@@ -96,6 +97,7 @@ fn hint_words(kind: Kind) -> &'static str {
         Kind::Twingate => "\"Read & Write\", which C1 needs to provision group membership",
         Kind::Torq => "id and secret of the same Torq API key",
         Kind::Segment => "a Public API token of the Segment workspace you mean to connect",
+        Kind::Baton => "The sync runs in your self-hosted connector",
     }
 }
 

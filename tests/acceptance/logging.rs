@@ -1,12 +1,13 @@
 //! Scenario 9: no secret leaves the sensitive attributes. One run (init, plan saved with -out,
-//! apply of that plan, plan, an update, a plan with a ready access token, a plan with an OIDC
-//! token from TFC_WORKLOAD_IDENTITY_TOKEN (workload identity), destroy) with
-//! TF_LOG=trace and the provider's own log file; then everything it produced is scanned for every
-//! secret and every sensitive variable's value: what each command printed, Terraform's trace log,
-//! the provider's logs, the simulator's request log, state and log, `terraform show -json` of the
-//! saved plan and of the state, and the state file. In the plan and the state a value may appear
-//! only where they mark it sensitive (`*_sensitive`, `sensitive_values`, `sensitive_attributes`,
-//! a variable declared sensitive).
+//! apply of that plan, plan, an update that also rotates the connector credential, a plan with a
+//! ready access token, a plan with an OIDC token from TFC_WORKLOAD_IDENTITY_TOKEN (workload
+//! identity), destroy) with TF_LOG=trace and the provider's own log file; then everything it
+//! produced is scanned for every secret (both connector credential secrets included) and every
+//! sensitive variable's value: what each command printed, Terraform's trace log, the provider's
+//! logs, the simulator's request log, state and log, `terraform show -json` of the saved plan and
+//! of the state, and the state file. In the plan and the state a value may appear only where they
+//! mark it sensitive (`*_sensitive`, `sensitive_values`, `sensitive_attributes`, a variable
+//! declared sensitive).
 
 use std::path::PathBuf;
 
@@ -63,6 +64,12 @@ fn configuration() -> String {
         "resource \"conductorone_integration_twingate\" \"t\" {\n  app_id          = \"app1\"\n  user_ids        = [var.owner]\n  twingate_apikey = var.tg_key\n  twingate_domain = var.tg_domain\n}\n\
          resource \"conductorone_integration_torq\" \"q\" {\n  app_id             = \"app1\"\n  user_ids           = [\"u1\"]\n  torq_client_id     = \"torq-client\"\n  torq_client_secret = var.torq_secret\n}\n\
          resource \"conductorone_integration_segment\" \"s\" {\n  app_id               = \"app1\"\n  segment_access_token = var.sg_token\n}\n",
+    );
+    // A self-hosted connector and its credential, rotated by `var.rotation`.
+    body.push_str(
+        "variable \"rotation\" {\n  type = string\n}\n\
+         resource \"conductorone_integration_baton\" \"b\" {\n  app_id = \"app1\"\n}\n\
+         resource \"conductorone_connector_credential\" \"b\" {\n  app_id       = conductorone_integration_baton.b.app_id\n  connector_id = conductorone_integration_baton.b.id\n  rotation_triggers = {\n    rotation = var.rotation\n  }\n  lifecycle {\n    create_before_destroy = true\n  }\n}\n",
     );
     config(&body)
 }
@@ -136,6 +143,24 @@ fn no_secret_leaves_the_sensitive_attributes() {
         for (name, value, _) in sensitive_variables(variant) {
             tf.set_env(&format!("TF_VAR_{name}"), &value);
         }
+        tf.set_env("TF_VAR_rotation", &variant.to_string());
+    };
+    // The connector credential's secret, which C1 answered once (read from the state file).
+    let credential_secret = |tf: &Tf, variant: u8| -> Secret {
+        let state: Value = serde_json::from_str(&tf.read("terraform.tfstate")).unwrap();
+        let secret = state["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == "conductorone_connector_credential")
+            .and_then(|r| r["instances"][0]["attributes"]["client_secret"].as_str())
+            .expect("the credential's secret in the state")
+            .to_string();
+        Secret {
+            what: format!("the connector credential's secret (rotation {variant})"),
+            value: secret,
+            c1_keeps_it: false,
+        }
     };
 
     let mut produced: Vec<Produced> = Vec::new();
@@ -171,7 +196,8 @@ fn no_secret_leaves_the_sensitive_attributes() {
     let plan_json = show_json(run(&mut tf, &["show", "-json", "-no-color", "tfplan"]));
     run(&mut tf, &["apply", "-input=false", "-no-color", "tfplan"])
         .code(0)
-        .contains("3 added");
+        .contains("5 added");
+    secrets.push(credential_secret(&tf, 0));
     run(
         &mut tf,
         &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
@@ -185,7 +211,12 @@ fn no_secret_leaves_the_sensitive_attributes() {
         &["apply", "-auto-approve", "-input=false", "-no-color"],
     )
     .code(0)
-    .contains("3 changed");
+    .contains("1 added, 3 changed, 1 destroyed");
+    secrets.push(credential_secret(&tf, 1));
+    assert_ne!(
+        secrets[secrets.len() - 1].value,
+        secrets[secrets.len() - 2].value
+    );
     // A ready access token instead of the client credentials.
     tf.set_env(ENV_ACCESS_TOKEN, static_token);
     run(
@@ -231,7 +262,7 @@ fn no_secret_leaves_the_sensitive_attributes() {
         &["destroy", "-auto-approve", "-input=false", "-no-color"],
     )
     .code(0)
-    .contains("3 destroyed");
+    .contains("5 destroyed");
     sim.clear_faults();
 
     let trace = std::fs::read_to_string(&trace_path).expect("trace log written");
@@ -306,6 +337,9 @@ fn no_secret_leaves_the_sensitive_attributes() {
     assert!(plan_json.to_string().contains(&tg_key(0)));
     assert!(state_json.to_string().contains(&tg_key(1)));
     assert!(state_file.to_string().contains(&tg_key(1)));
+    let rotated_secret = &secrets[secrets.len() - 1].value;
+    assert!(state_json.to_string().contains(rotated_secret.as_str()));
+    assert!(state_file.to_string().contains(rotated_secret.as_str()));
     for (what, doc) in [
         ("`terraform show -json` of the saved plan", &plan_json),
         ("`terraform show -json` of the state", &state_json),

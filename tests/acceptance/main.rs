@@ -26,6 +26,7 @@ mod plugin_connection;
 mod provider_config;
 mod registry;
 mod scale;
+mod self_hosted;
 mod state_migration;
 mod storms;
 mod timeouts;

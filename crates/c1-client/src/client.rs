@@ -15,8 +15,9 @@ use crate::budget::CallBudget;
 use crate::config::{check_base_url, endpoint, ClientConfig};
 use crate::error::ClientError;
 use crate::model::{
-    decode, decode_error, Connector, ConnectorSettings, CreateConfigured, CreateDelegated,
-    WireCreateDelegatedRequest, WireCreateRequest, WireListResponse, WireViewResponse,
+    decode, decode_error, Connector, ConnectorCredential, ConnectorSettings, CreateConfigured,
+    CreateDelegated, WireCreateDelegatedRequest, WireCreateRequest, WireCredentialResponse,
+    WireListResponse, WireRotateCredentialRequest, WireViewResponse,
 };
 use crate::retry::{self, Call, Failure, Idempotency, RetryPolicy};
 use crate::send::{Outcome, Payload, Request, Sender};
@@ -256,6 +257,107 @@ impl ConnectorClient {
         }
     }
 
+    /// `POST /api/v1/apps/connectors/credentials` with `{appId, connectorId}`: a new connector
+    /// credential; its `client_secret` is in this answer only. Sent as a create: an answer that
+    /// is lost after the request was sent is an ambiguous error, never repeated here (a
+    /// credential made by a lost answer has a secret nobody received: it cannot be used).
+    pub async fn rotate_credential(
+        &self,
+        app_id: &str,
+        connector_id: &str,
+    ) -> Result<ConnectorCredential, ClientError> {
+        let op = "rotate connector credential";
+        let body = serde_json::to_value(WireRotateCredentialRequest {
+            app_id,
+            connector_id,
+        })
+        .map_err(|e| decode_error(op, &e))?;
+        let url = self.api_url(op, &["apps", "connectors", "credentials"])?;
+        let resp: WireCredentialResponse = self
+            .call_json(
+                op,
+                Method::POST,
+                url,
+                Payload::Json(&body),
+                Idempotency::Create,
+            )
+            .await?;
+        credential_of(op, resp)
+    }
+
+    /// `GET /api/v1/apps/{app}/connectors/{connector}/credentials/{id}`. None on 404 (revoked
+    /// or never there); a credential with `deleted_at` set is returned as is.
+    pub async fn get_credential(
+        &self,
+        app_id: &str,
+        connector_id: &str,
+        id: &str,
+    ) -> Result<Option<ConnectorCredential>, ClientError> {
+        let op = "read connector credential";
+        let url = self.api_url(
+            op,
+            &[
+                "apps",
+                app_id,
+                "connectors",
+                connector_id,
+                "credentials",
+                id,
+            ],
+        )?;
+        match self
+            .call_json::<WireCredentialResponse>(
+                op,
+                Method::GET,
+                url,
+                Payload::Empty,
+                Idempotency::Idempotent,
+            )
+            .await
+        {
+            Ok(resp) => credential_of(op, resp).map(Some),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /api/v1/apps/{app}/connectors/{connector}/credentials/{id}` with body `{}`: revokes
+    /// it. Ok on 404 (already revoked or gone).
+    pub async fn revoke_credential(
+        &self,
+        app_id: &str,
+        connector_id: &str,
+        id: &str,
+    ) -> Result<(), ClientError> {
+        let op = "revoke connector credential";
+        let url = self.api_url(
+            op,
+            &[
+                "apps",
+                app_id,
+                "connectors",
+                connector_id,
+                "credentials",
+                id,
+            ],
+        )?;
+        let body = json!({});
+        match self
+            .call(
+                op,
+                Method::POST,
+                url,
+                Payload::Json(&body),
+                Idempotency::Idempotent,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     // ---- internals ------------------------------------------------------------------------
 
     /// The URL of `/api/v1/<segments>`; ids that would address another path are refused.
@@ -411,5 +513,17 @@ fn view_connector(op: &str, resp: WireViewResponse) -> Result<Connector, ClientE
         .ok_or_else(|| ClientError::Decode {
             operation: op.to_string(),
             message: "the answer has no connectorView.connector".to_string(),
+        })
+}
+
+fn credential_of(
+    op: &str,
+    resp: WireCredentialResponse,
+) -> Result<ConnectorCredential, ClientError> {
+    resp.credential
+        .map(|c| c.into_credential())
+        .ok_or_else(|| ClientError::Decode {
+            operation: op.to_string(),
+            message: "the answer has no credential".to_string(),
         })
 }

@@ -27,8 +27,8 @@ pub use config::{
 };
 pub use error::{ClientError, EndpointProblem};
 pub use model::{
-    Connector, ConnectorSettings, ConnectorStatus, CreateConfigured, CreateDelegated, SyncProgress,
-    SyncStatus,
+    Connector, ConnectorCredential, ConnectorSettings, ConnectorStatus, CreateConfigured,
+    CreateDelegated, SyncProgress, SyncStatus,
 };
 pub use retry::RetryPolicy;
 pub use subject_token::{SubjectToken, SubjectTokenError};

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::config::SecretString;
 use crate::error::ClientError;
 
 /// Settings as C1 carries them in the EnvConfig envelope; values are secret-safe in Debug.
@@ -351,6 +352,94 @@ pub(crate) struct WireCreateDelegatedRequest<'a> {
     pub(crate) user_ids: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<&'a str>,
+}
+
+/// A connector credential as C1 answers it: what a self-hosted connector authenticates with.
+/// `Debug` never shows the secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectorCredential {
+    pub id: String,
+    pub app_id: String,
+    pub connector_id: String,
+    pub client_id: String,
+    /// Only in the answer of a rotate (the credential's creation); never in reads.
+    pub client_secret: Option<SecretString>,
+    pub display_name: String,
+    /// RFC 3339, second precision, UTC with `Z` (as [`Connector`]'s).
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// When C1 stops accepting it; None when it does not expire.
+    pub expires_time: Option<String>,
+    pub last_used_at: Option<String>,
+    /// Set once it was revoked.
+    pub deleted_at: Option<String>,
+}
+
+impl ConnectorCredential {
+    /// Still accepted by C1 at `now` (RFC 3339 UTC): not revoked, not past its expiry time.
+    /// An expiry time that does not parse is taken at its word as not passed.
+    pub fn is_live_at(&self, now: time::OffsetDateTime) -> bool {
+        use time::format_description::well_known::Rfc3339;
+        if self.deleted_at.is_some() {
+            return false;
+        }
+        match &self.expires_time {
+            None => true,
+            Some(at) => time::OffsetDateTime::parse(at, &Rfc3339).map_or(true, |at| at > now),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireCredential {
+    id: Option<String>,
+    app_id: Option<String>,
+    connector_id: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    display_name: Option<String>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    expires_time: Option<String>,
+    last_used_at: Option<String>,
+    deleted_at: Option<String>,
+}
+
+impl WireCredential {
+    pub(crate) fn into_credential(self) -> ConnectorCredential {
+        ConnectorCredential {
+            id: self.id.unwrap_or_default(),
+            app_id: self.app_id.unwrap_or_default(),
+            connector_id: self.connector_id.unwrap_or_default(),
+            client_id: self.client_id.unwrap_or_default(),
+            client_secret: self
+                .client_secret
+                .filter(|s| !s.is_empty())
+                .map(SecretString::new),
+            display_name: self.display_name.unwrap_or_default(),
+            created_at: ts(&self.created_at),
+            updated_at: ts(&self.updated_at),
+            expires_time: ts(&self.expires_time),
+            last_used_at: ts(&self.last_used_at),
+            deleted_at: ts(&self.deleted_at),
+        }
+    }
+}
+
+/// The answer of rotate and get: `{"credential": ConnectorCredential}`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireCredentialResponse {
+    pub(crate) credential: Option<WireCredential>,
+}
+
+/// Body of a rotate.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireRotateCredentialRequest<'a> {
+    pub(crate) app_id: &'a str,
+    pub(crate) connector_id: &'a str,
 }
 
 /// C1 error body `{"code", "message", "details"}`, or the token endpoint's OAuth error body
@@ -808,5 +897,36 @@ mod decoding_any_answer {
             normalize_timestamp("9999-12-31T23:59:59-23:59").as_deref(),
             Some("9999-12-31T23:59:59-23:59")
         );
+    }
+
+    #[test]
+    fn a_credential_decodes_with_its_secret_hidden_from_debug() {
+        let v: WireCredentialResponse = serde_json::from_value(json!({"credential": {
+            "id": "k1", "appId": "a1", "connectorId": "c1", "clientId": "conn@t.conductor.one/pcc",
+            "clientSecret": "secret-token:conductorone.com:v1:SEKRIT", "displayName": "Baton connector credential",
+            "createdAt": "2026-11-23T21:54:00.5Z", "updatedAt": "2026-11-23T21:54:00Z",
+            "expiresTime": null, "lastUsedAt": null, "deletedAt": null, "unknown": 1
+        }}))
+        .unwrap();
+        let c = v.credential.unwrap().into_credential();
+        assert_eq!(c.client_id, "conn@t.conductor.one/pcc");
+        assert_eq!(
+            c.client_secret.as_ref().map(SecretString::expose),
+            Some("secret-token:conductorone.com:v1:SEKRIT")
+        );
+        assert_eq!(c.created_at.as_deref(), Some("2026-11-23T21:54:00Z"));
+        assert!(!format!("{c:?}").contains("SEKRIT"));
+        let now = time::macros::datetime!(2026-11-24 00:00 UTC);
+        assert!(c.is_live_at(now));
+        let expired = ConnectorCredential {
+            expires_time: Some("2026-11-23T23:59:59Z".into()),
+            ..c.clone()
+        };
+        assert!(!expired.is_live_at(now));
+        let revoked = ConnectorCredential {
+            deleted_at: Some("2026-11-23T23:00:00Z".into()),
+            ..c
+        };
+        assert!(!revoked.is_live_at(now));
     }
 }

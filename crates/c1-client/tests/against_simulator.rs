@@ -7,7 +7,7 @@ use c1_client::{
     ClientConfig, ClientError, ConnectorClient, ConnectorSettings, CreateConfigured,
     CreateDelegated, Credentials, RetryPolicy, SigningKey,
 };
-use c1_contract::integrations::{Integration as _, Segment, Twingate};
+use c1_contract::integrations::{Baton, Integration as _, Segment, Twingate};
 use c1_sim::{ServeOptions, Server};
 
 const TWINGATE: &str = Twingate::CATALOG_ID;
@@ -261,4 +261,77 @@ async fn apps_against_the_simulator() {
     assert_eq!(apps.get(&created.id).await.unwrap(), None);
     apps.delete(&created.id).await.unwrap();
     drop(server);
+}
+
+#[tokio::test]
+async fn connector_credentials_rotate_read_authenticate_and_revoke() {
+    let (server, client) = start(ServeOptions::default()).await;
+    let baton = client
+        .create_delegated(
+            "app1",
+            &CreateDelegated {
+                catalog_id: Baton::CATALOG_ID.into(),
+                display_name: "Baton".into(),
+                user_ids: None,
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    let rotated = client.rotate_credential("app1", &baton.id).await.unwrap();
+    assert_eq!(rotated.app_id, "app1");
+    assert_eq!(rotated.connector_id, baton.id);
+    let secret = rotated.client_secret.clone().expect("a secret at rotation");
+    assert!(rotated.created_at.is_some() && rotated.deleted_at.is_none());
+
+    let read = client
+        .get_credential("app1", &baton.id, &rotated.id)
+        .await
+        .unwrap()
+        .expect("the credential");
+    assert_eq!(read.client_id, rotated.client_id);
+    assert_eq!(read.client_secret, None, "reads never return the secret");
+
+    // The credential authenticates like an API credential (what a self-hosted connector does).
+    let as_connector = |secret: &str| {
+        ConnectorClient::new(config(&server, rotated.client_id.clone(), secret)).unwrap()
+    };
+    as_connector(secret.expose())
+        .get("app1", &baton.id)
+        .await
+        .expect("a token for the connector credential");
+    let used = client
+        .get_credential("app1", &baton.id, &rotated.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(used.last_used_at.is_some());
+
+    client
+        .revoke_credential("app1", &baton.id, &rotated.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .get_credential("app1", &baton.id, &rotated.id)
+            .await
+            .unwrap(),
+        None
+    );
+    // Revoking again is fine (404 is success for a revoke).
+    client
+        .revoke_credential("app1", &baton.id, &rotated.id)
+        .await
+        .unwrap();
+    let refused = as_connector(secret.expose())
+        .get("app1", &baton.id)
+        .await
+        .unwrap_err();
+    assert!(refused.is_unauthenticated(), "{refused}");
+
+    let missing = client
+        .rotate_credential("app1", "2NoSuchConnector0000000000")
+        .await
+        .unwrap_err();
+    assert!(missing.is_not_found(), "{missing}");
 }

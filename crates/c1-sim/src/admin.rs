@@ -48,6 +48,14 @@ pub fn router(sim: Arc<Simulator>) -> Router {
             delete(delete_connector).patch(patch_connector),
         )
         .route("/apps/:app_id/connectors/:id/sync", post(sync_connector))
+        .route(
+            "/apps/:app_id/connectors/:connector_id/credentials/:id",
+            delete(revoke_credential),
+        )
+        .route(
+            "/apps/:app_id/connectors/:connector_id/credentials/:id/expire",
+            post(expire_credential),
+        )
         .route_layer(axum::middleware::from_fn(loopback_only))
         .with_state(sim)
 }
@@ -173,7 +181,41 @@ async fn get_state(State(sim): State<Arc<Simulator>>) -> Response {
         .iter()
         .map(|c| json!({ "client_id": c.client_id, "user_id": c.user_id, "name": c.name }))
         .collect();
-    Json(json!({ "apps": apps, "connectors": connectors, "clients": clients })).into_response()
+    // Connector credentials, revoked ones with `deletedAt` (never a secret: C1 keeps none).
+    let credentials: Vec<Value> = state
+        .tenant
+        .credentials
+        .iter()
+        .map(|c| c.to_json(None))
+        .collect();
+    Json(json!({ "apps": apps, "connectors": connectors, "clients": clients, "credentials": credentials }))
+        .into_response()
+}
+
+/// Revokes a connector credential out of band, as a person would in the C1 UI.
+async fn revoke_credential(
+    State(sim): State<Arc<Simulator>>,
+    Path((app_id, connector_id, id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let mut state = sim.lock();
+    state
+        .tenant
+        .revoke_credential(&app_id, &connector_id, &id)?;
+    sim.persist(&state)?;
+    Ok(Json(json!({})).into_response())
+}
+
+/// Lets a connector credential expire now, as its expiry time passing would.
+async fn expire_credential(
+    State(sim): State<Arc<Simulator>>,
+    Path((app_id, connector_id, id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let mut state = sim.lock();
+    state
+        .tenant
+        .expire_credential(&app_id, &connector_id, &id)?;
+    sim.persist(&state)?;
+    Ok(Json(json!({})).into_response())
 }
 
 #[derive(Deserialize)]

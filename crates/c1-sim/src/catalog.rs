@@ -106,7 +106,7 @@ impl CatalogEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use c1_contract::integrations::{Segment, Torq};
+    use c1_contract::integrations::{Baton, Segment, Torq};
 
     #[test]
     fn entries_come_from_the_declarations() {
@@ -136,6 +136,10 @@ mod tests {
                 );
             }
         }
+        let baton = catalog.lookup(Baton::CATALOG_ID).unwrap();
+        assert_eq!(baton.display_name, "Baton");
+        assert!(baton.settings.is_empty());
+        assert_eq!(baton.sync_problem(&BTreeMap::new()), None);
         assert!(catalog.lookup("2NotACatalogId000000000000").is_none());
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::clock;
+use crate::connector_credentials::CredentialRecord;
 use crate::error::ApiError;
 use crate::ids;
 
@@ -176,6 +177,8 @@ pub struct Tenant {
     pub connectors: Vec<ConnectorRecord>,
     /// The last connector sequence number handed out.
     pub next_seq: u64,
+    /// Connector credentials, revoked ones included (`connector_credentials`).
+    pub credentials: Vec<CredentialRecord>,
     /// Setting values the simulated services reject: a sync started with one of them ends in
     /// `SYNC_STATUS_ERROR` (set through the admin API; not persisted).
     pub bad_credentials: BTreeSet<String>,
@@ -318,6 +321,7 @@ impl Tenant {
         self.app(app_id)?;
         self.apps.retain(|a| a.id != app_id);
         self.connectors.retain(|c| c.app_id != app_id);
+        self.credentials.retain(|c| c.app_id != app_id);
         Ok(())
     }
 
@@ -510,6 +514,9 @@ impl Tenant {
         self.connector(app_id, id)?;
         self.connectors
             .retain(|c| !(c.app_id == app_id && c.id == id));
+        // A connector's credentials end with it.
+        self.credentials
+            .retain(|c| !(c.app_id == app_id && c.connector_id == id));
         Ok(())
     }
 }

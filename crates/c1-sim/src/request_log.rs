@@ -51,6 +51,15 @@ pub fn operation_name(method: &str, path: &str) -> &'static str {
         ("POST", ["api", "v1", "apps", _]) => "Apps.Update",
         ("DELETE", ["api", "v1", "apps", _]) => "Apps.Delete",
         ("POST", ["api", "v1", "search", "apps"]) => "AppSearch.Search",
+        ("POST", ["api", "v1", "apps", "connectors", "credentials"]) => {
+            "ConnectorService.RotateCredential"
+        }
+        ("GET", ["api", "v1", "apps", _, "connectors", _, "credentials", _]) => {
+            "ConnectorService.GetCredentials"
+        }
+        ("POST", ["api", "v1", "apps", _, "connectors", _, "credentials", _]) => {
+            "ConnectorService.RevokeCredential"
+        }
         ("GET", ["api", "v1", "apps", _, "connectors"]) => "ConnectorService.List",
         ("POST", ["api", "v1", "apps", _, "connectors"]) => "ConnectorService.CreateDelegated",
         ("POST", ["api", "v1", "apps", _, "connectors", "create"]) => "ConnectorService.Create",
@@ -77,6 +86,18 @@ mod tests {
         assert_eq!(
             operation_name("POST", "/api/v1/apps/a/connectors/c/delegated"),
             "ConnectorService.UpdateDelegated"
+        );
+        assert_eq!(
+            operation_name("POST", "/api/v1/apps/connectors/credentials"),
+            "ConnectorService.RotateCredential"
+        );
+        assert_eq!(
+            operation_name("POST", "/api/v1/apps/a/connectors/c/credentials/k"),
+            "ConnectorService.RevokeCredential"
+        );
+        assert_eq!(
+            operation_name("GET", "/api/v1/apps/a/connectors/c/credentials/k"),
+            "ConnectorService.GetCredentials"
         );
         assert_eq!(operation_name("PUT", "/api/v1/apps"), "unknown");
     }

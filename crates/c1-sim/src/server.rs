@@ -23,6 +23,7 @@ use crate::api;
 use crate::auth::TokenStore;
 use crate::catalog::Catalog;
 use crate::connection::ConnectionInfo;
+use crate::credential_api;
 use crate::credentials::{self, CredentialsError, MintedCredentials};
 use crate::faults::{FaultConfig, FaultState};
 use crate::gate::gate;
@@ -314,6 +315,7 @@ fn build_router(sim: Arc<Simulator>) -> Router {
         .route(token_endpoint::PATH, post(token::token))
         .with_state(sim.clone())
         .merge(api::router(sim.clone()))
+        .merge(credential_api::router(sim.clone()))
         .nest(ADMIN_PREFIX, admin::router(sim.clone()))
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(sim, gate))

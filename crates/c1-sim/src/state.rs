@@ -10,6 +10,7 @@ use axum::extract::FromRef;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
+use crate::connector_credentials::CredentialRecord;
 use crate::control::ControlPlane;
 use crate::credentials::{self, ClientRecord, CredentialsError};
 use crate::domain::{AppRecord, ConnectorRecord, Tenant};
@@ -102,6 +103,8 @@ pub struct Snapshot {
     pub clients: Vec<ClientRecord>,
     pub trusted_issuers: Vec<TrustedIssuer>,
     pub next_seq: u64,
+    /// Connector credentials (public halves only).
+    pub credentials: Vec<CredentialRecord>,
 }
 
 impl Snapshot {
@@ -112,6 +115,7 @@ impl Snapshot {
             clients: state.control.clients.clone(),
             trusted_issuers: state.control.trusted_issuers.clone(),
             next_seq: state.tenant.next_seq,
+            credentials: state.tenant.credentials.clone(),
         }
     }
 }
@@ -123,6 +127,7 @@ impl SimState {
                 apps: snapshot.apps,
                 connectors: snapshot.connectors,
                 next_seq: snapshot.next_seq,
+                credentials: snapshot.credentials,
                 ..Tenant::default()
             },
             control: ControlPlane {

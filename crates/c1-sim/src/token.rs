@@ -287,12 +287,43 @@ fn issue_token(
     client_id: &str,
     assertion: &str,
 ) -> Response {
-    let Some(client) = known_client(sim, client_id) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
+    // A connector credential (a self-hosted connector) is accepted like an API credential.
+    let connector_credential = {
+        let state = sim.lock();
+        match state.control.client(client_id) {
+            Some(_) => None,
+            None => state
+                .tenant
+                .live_credential_by_client_id(client_id)
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        c.client_record(&state.tenant.credential_user(c)),
+                    )
+                }),
+        }
+    };
+    let client = match &connector_credential {
+        Some((_, record)) => record.clone(),
+        None => match known_client(sim, client_id) {
+            Some(client) => client,
+            None => {
+                return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client")
+            }
+        },
     };
     let audiences = accepted_audiences(sim, headers, uri_host);
     if let Err(err) = auth::verify_assertion(assertion, &client, &audiences, clock::now_secs()) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", err.to_string());
+    }
+    if let Some((credential_id, _)) = &connector_credential {
+        let mut state = sim.lock();
+        state
+            .tenant
+            .credential_used(credential_id, sim.config.sync_delay);
+        if let Err(err) = sim.persist(&state) {
+            tracing::warn!(%err, "cannot write the state file");
+        }
     }
     access_token_answer(sim, &client)
 }

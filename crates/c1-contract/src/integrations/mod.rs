@@ -6,10 +6,12 @@
 //! secrecy (`writeOnly`) and validation rules. Adding an integration is one small file here, one
 //! line in [`register_all`], and its test.
 
+mod baton;
 mod segment;
 mod torq;
 mod twingate;
 
+pub use baton::{Baton, BatonSettings};
 pub use segment::{Segment, SegmentSettings};
 pub use torq::{Torq, TorqSettings};
 pub use twingate::{Twingate, TwingateSettings};
@@ -60,6 +62,7 @@ pub fn register_all(visitor: &mut impl IntegrationVisitor) {
     visitor.visit::<Twingate>();
     visitor.visit::<Torq>();
     visitor.visit::<Segment>();
+    visitor.visit::<Baton>();
 }
 
 /// Something done once per integration type (build its resource, write its schema, ...).
@@ -132,6 +135,7 @@ mod tests {
             names_and_secrecy::<Segment>(),
             [("segment_access_token".into(), true)]
         );
+        assert_eq!(names_and_secrecy::<Baton>(), []);
         let domain = &setting_fields::<Twingate>()[1];
         assert!(domain.description.contains("bare subdomain"), "{domain:?}");
     }
@@ -167,7 +171,7 @@ mod tests {
         }
         let mut all = Collect(Vec::new());
         register_all(&mut all);
-        assert_eq!(all.0.len(), 3);
+        assert_eq!(all.0.len(), 4);
         for (i, a) in all.0.iter().enumerate() {
             for b in &all.0[i + 1..] {
                 assert!(a.0 != b.0 && a.1 != b.1 && a.2 != b.2, "{a:?} {b:?}");

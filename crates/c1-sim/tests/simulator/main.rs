@@ -7,6 +7,7 @@ mod admin_and_faults;
 mod apps;
 mod auth;
 mod binary;
+mod connector_credentials;
 mod connectors;
 mod oidc;
 mod robustness;
