@@ -377,7 +377,7 @@ mod tests {
         assert!(index.contains("registry.terraform.io/example-namespace/conductorone"));
         assert!(index.contains("- `client_secret` (String, Sensitive)"));
         assert!(index.contains("| `CONDUCTORONE_ACCESS_TOKEN` |"));
-        assert_eq!(pages.len(), 6, "{:?}", pages.keys());
+        assert_eq!(pages.len(), 8, "{:?}", pages.keys());
     }
 
     #[test]
