@@ -112,7 +112,9 @@ pub struct ConnectorStatus {
     pub status: SyncStatus,
     /// C1's `lastError`; None when absent or empty.
     pub last_error: Option<String>,
-    /// When the current (or last) sync started; RFC 3339, second precision, UTC with `Z`.
+    /// When the current (or last) sync started; RFC 3339, UTC with `Z`, at C1's precision
+    /// (fractions kept: it is compared with `configUpdatedAt` to tell a sync after a change
+    /// from one that started earlier in the same second).
     pub started_at: Option<String>,
     pub completed_at: Option<String>,
     pub updated_at: Option<String>,
@@ -136,7 +138,8 @@ pub struct Connector {
     pub updated_at: Option<String>,
     /// Set while/after C1 deletes the connector; the caller decides what that means.
     pub deleted_at: Option<String>,
-    /// When the connector's settings (`config`) last changed.
+    /// When the connector's settings (`config`) last changed; UTC, at C1's precision, as
+    /// [`ConnectorStatus::started_at`].
     pub config_updated_at: Option<String>,
     /// Its sync; None when C1 sent no `status`.
     pub status: Option<ConnectorStatus>,
@@ -238,10 +241,29 @@ pub(crate) fn normalize_timestamp(s: &str) -> Option<String> {
     }
 }
 
+/// Normalises an RFC 3339 timestamp to UTC with `Z`, keeping C1's fraction of a second; kept
+/// as it is when it does not parse. For times that are compared, not stored in state.
+fn precise_timestamp(s: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let utc = time::OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+        .and_then(|t| t.format(&Rfc3339).ok());
+    Some(utc.unwrap_or_else(|| s.to_string()))
+}
+
 // ---- wire types -------------------------------------------------------------------------
 
 fn ts(v: &Option<String>) -> Option<String> {
     v.as_deref().and_then(normalize_timestamp)
+}
+
+fn precise_ts(v: &Option<String>) -> Option<String> {
+    v.as_deref().and_then(precise_timestamp)
 }
 
 #[derive(Deserialize, Default)]
@@ -266,7 +288,7 @@ impl WireStatus {
         ConnectorStatus {
             status,
             last_error: self.last_error.filter(|e| !e.trim().is_empty()),
-            started_at: ts(&self.started_at),
+            started_at: precise_ts(&self.started_at),
             completed_at: ts(&self.completed_at),
             updated_at: ts(&self.updated_at),
         }
@@ -306,7 +328,7 @@ impl WireConnector {
             created_at: ts(&self.created_at),
             updated_at: ts(&self.updated_at),
             deleted_at: ts(&self.deleted_at),
-            config_updated_at: ts(&self.config_updated_at),
+            config_updated_at: precise_ts(&self.config_updated_at),
             status: self.status.map(WireStatus::into_status),
         }
     }
@@ -632,6 +654,33 @@ mod tests {
     }
 
     #[test]
+    fn a_sync_that_started_earlier_in_the_same_second_as_the_change_is_an_older_one() {
+        let decode = |started: &str| {
+            serde_json::from_value::<WireConnector>(json!({
+                "id": "c1",
+                "updatedAt": "2026-11-23T21:54:00.700Z",
+                "configUpdatedAt": "2026-11-23T23:54:00.700+02:00",
+                "status": {"status": "SYNC_STATUS_DONE", "startedAt": started},
+            }))
+            .unwrap()
+            .into_connector()
+        };
+        let older = decode("2026-11-23T21:54:00.300Z");
+        assert_eq!(
+            older.config_updated_at.as_deref(),
+            Some("2026-11-23T21:54:00.7Z")
+        );
+        assert_eq!(older.updated_at.as_deref(), Some("2026-11-23T21:54:00Z"));
+        let changed = older.settings_changed_at();
+        assert_eq!(
+            older.sync_since(changed.as_deref()),
+            SyncProgress::NotStarted
+        );
+        let newer = decode("2026-11-23T21:54:00.900Z");
+        assert_eq!(newer.sync_since(changed.as_deref()), SyncProgress::Done);
+    }
+
+    #[test]
     fn sync_status_decodes_every_contract_value_and_takes_unknown_ones_as_unspecified() {
         for (wire, want) in [
             ("SYNC_STATUS_UNSPECIFIED", SyncStatus::Unspecified),
@@ -653,7 +702,7 @@ mod tests {
                 status.last_error.as_deref(),
                 Some("twingate: 401 Unauthorized")
             );
-            assert_eq!(status.started_at.as_deref(), Some("2026-11-23T21:54:00Z"));
+            assert_eq!(status.started_at.as_deref(), Some("2026-11-23T21:54:00.9Z"));
             assert_eq!(status.completed_at, None);
         }
         let c: WireConnector = serde_json::from_value(
