@@ -426,6 +426,18 @@ fn a_failed_sync_found_by_a_refresh_is_a_warning_and_no_change() {
             );
         }
     }
+    // An out-of-band change within the second of the create takes effect (and starts its
+    // sync) at the next second, as C1's second-precision `updatedAt` must move on: wait until
+    // C1 reports every sync ended, as a scheduled drift check would run later.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sim
+        .connectors()
+        .iter()
+        .all(|c| c["status"]["status"] == "SYNC_STATUS_ERROR")
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", sim.state());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     sim.clear_requests();
     let out = tf.plan();
     out.code(0).contains("No changes.");
