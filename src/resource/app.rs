@@ -3,6 +3,7 @@
 //! make the change); the calls themselves are `c1_client::AppClient`'s.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use c1_client::{
@@ -18,7 +19,7 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use super::app_error::{AppError, Named};
 use super::error::diagnostic;
-use super::timeouts::Operation;
+use super::timeouts::{self, format_duration, CreateReadUpdateDelete, Operation, Timeouts};
 use super::ClientSlot;
 use crate::stop::StopSignal;
 
@@ -36,6 +37,9 @@ pub struct AppState {
     pub is_directory: Value<bool>,
     pub is_manually_managed: Value<bool>,
     pub parent_app_id: Value<String>,
+    /// The `timeouts` block; absent from the official provider's states (null: the defaults).
+    #[serde(with = "timeouts::as_optional_block", default)]
+    pub timeouts: Value<Timeouts>,
 }
 
 impl AppState {
@@ -61,16 +65,13 @@ pub(super) fn opt(v: Option<&str>) -> Value<String> {
         .map_or(Value::Null, |s| Value::Value(s.to_string()))
 }
 
-/// The C1 client for one operation: its calls run within the operation's default budget and
-/// stop with the provider.
+/// The C1 client whose calls run within `budget` (which stops with the provider).
 pub(super) fn bounded_client(
     slot: &ClientSlot,
-    stop: &'static StopSignal,
-    operation: Operation,
+    budget: &CallBudget,
 ) -> Result<ConnectorClient, AppError> {
-    let budget = CallBudget::new(operation.default_budget(), stop.token());
     slot.get()
-        .map(|client| client.within(budget))
+        .map(|client| client.within(budget.clone()))
         .map_err(|_| AppError::NotConfigured)
 }
 
@@ -85,21 +86,65 @@ pub struct AppResource {
     stop: &'static StopSignal,
 }
 
+/// The C1 client for one Terraform operation, within the time budget the resource's `timeouts`
+/// gives it.
+struct Bounded {
+    client: ConnectorClient,
+    call: CallBudget,
+    operation: Operation,
+    budget: Duration,
+}
+
+impl Bounded {
+    fn apps(&self) -> AppClient {
+        self.client.apps()
+    }
+}
+
 impl AppResource {
     pub fn new(client: ClientSlot, stop: &'static StopSignal) -> Self {
         Self { client, stop }
     }
 
-    fn client(&self, operation: Operation) -> Result<AppClient, AppError> {
-        bounded_client(&self.client, self.stop, operation).map(|c| c.apps())
+    fn bounded(
+        &self,
+        timeouts: &Value<Timeouts>,
+        operation: Operation,
+    ) -> Result<Bounded, AppError> {
+        let budget = timeouts::budget(timeouts, operation);
+        let call = CallBudget::new(budget, self.stop.token());
+        Ok(Bounded {
+            client: bounded_client(&self.client, &call)?,
+            call,
+            operation,
+            budget,
+        })
     }
 
-    fn error(&self, action: &'static str, app: &str, source: ClientError) -> AppError {
+    /// The error for a client error while doing `action` to `app` within `bounded`'s budget.
+    fn error(
+        &self,
+        bounded: &Bounded,
+        action: &'static str,
+        app: &str,
+        source: ClientError,
+    ) -> AppError {
+        if source.is_out_of_time() {
+            return AppError::OutOfTime {
+                action,
+                app: app.to_string(),
+                timeout: bounded.operation.name(),
+                budget: format_duration(bounded.budget),
+                source: Box::new(source),
+            };
+        }
         AppError::api(action, app, source, stop_reason(self.stop))
     }
 
-    /// A display name must have a letter in it; unknown values are judged once known.
+    /// A display name must have a letter in it, and `timeouts` values must be durations;
+    /// unknown values are judged once known.
     fn validate_config(diags: &mut Diagnostics, config: &AppState) {
+        timeouts::validate(&config.timeouts, diags);
         if let Value::Value(name) = &config.display_name {
             if name.trim().is_empty() {
                 diags.add_error(diagnostic(
@@ -113,10 +158,13 @@ impl AppResource {
     }
 
     /// Creates the app. When C1 may or may not have carried the create out (the answer was lost
-    /// or unreadable), the app is looked for by name among those that were not there before the
-    /// create, and adopted when exactly one is found: no orphan app, no duplicate on the next
-    /// apply. Otherwise the error says what is known and how to find and import the app.
-    async fn create_app(&self, client: &AppClient, request: &CreateApp) -> Result<App, AppError> {
+    /// or unreadable, or C1 had not answered when the create's budget ran out), the app is
+    /// looked for by name among those that were not there before the create, and adopted when
+    /// exactly one is found: no orphan app, no duplicate on the next apply. The create itself
+    /// may use the budget (`timeouts.create`) but for [`timeouts::lookup_reserve`], kept for
+    /// that lookup. Otherwise the error says what is known and how to find and import the app.
+    async fn create_app(&self, bounded: &Bounded, request: &CreateApp) -> Result<App, AppError> {
+        let client = bounded.apps();
         let label = format!("{:?}", request.display_name);
         let same_name = AppSearch {
             display_name: Some(request.display_name.clone()),
@@ -125,48 +173,61 @@ impl AppResource {
         let before: HashSet<String> = client
             .search(&same_name)
             .await
-            .map_err(|err| self.error("look for apps named like", &label, err))?
+            .map_err(|err| self.error(bounded, "look for apps named like", &label, err))?
             .into_iter()
             .map(|app| app.id)
             .collect();
-        let err = match client.create(request).await {
+        let reserve = timeouts::lookup_reserve(bounded.budget);
+        let create_call = CallBudget::new(
+            bounded.call.remaining().saturating_sub(reserve),
+            self.stop.token(),
+        );
+        let create_client = bounded_client(&self.client, &create_call)?.apps();
+        let err = match create_client.create(request).await {
             Ok(app) => return Ok(app),
             Err(err) if err.is_ambiguous() || matches!(err, ClientError::Decode { .. }) => err,
-            Err(err) => return Err(self.error("create", &label, err)),
+            Err(err) => return Err(self.error(bounded, "create", &label, err)),
         };
+        // The budget ran out while C1 had the create (an answer cut off by the budget).
+        let ran_out = (create_call.remaining().is_zero() && !create_call.is_stopped())
+            .then(|| (bounded.operation.name(), format_duration(bounded.budget)));
         tracing::warn!(error = %err, "app create outcome unknown; looking the app up by name");
-        let landed: Vec<App> = match client.search(&same_name).await {
-            Ok(found) => found
-                .into_iter()
-                .filter(|app| {
-                    !before.contains(&app.id)
-                        && app.is_manually_managed
-                        && app.display_name.to_lowercase() == request.display_name.to_lowercase()
-                })
-                .collect(),
+        let landed: Option<Vec<App>> = match client.search(&same_name).await {
+            Ok(found) => Some(
+                found
+                    .into_iter()
+                    .filter(|app| {
+                        !before.contains(&app.id)
+                            && app.is_manually_managed
+                            && app.display_name.to_lowercase()
+                                == request.display_name.to_lowercase()
+                    })
+                    .collect(),
+            ),
             Err(lookup) => {
                 tracing::warn!(error = %lookup, "could not look the app up after an unknown create outcome");
-                Vec::new()
+                None
             }
         };
-        match <[App; 1]>::try_from(landed) {
-            Ok([app]) => {
-                tracing::warn!(app_id = %app.id, "the create had made the app; adopted");
-                Ok(app)
-            }
-            Err(landed) => Err(AppError::CreateOutcomeUnknown {
-                name: request.display_name.clone(),
-                found: landed
+        if let Some([app]) = landed.as_deref() {
+            tracing::warn!(app_id = %app.id, "the create had made the app; adopted");
+            return Ok(app.clone());
+        }
+        Err(AppError::CreateOutcomeUnknown {
+            name: request.display_name.clone(),
+            found: landed.map(|landed| {
+                landed
                     .into_iter()
                     .map(|a| Named {
                         id: a.id,
                         name: a.display_name,
                         note: None,
                     })
-                    .collect(),
-                source: Box::new(err),
+                    .collect()
             }),
-        }
+            ran_out,
+            source: Box::new(err),
+        })
     }
 
     /// Deletes the app unless connectors are still attached to it (C1 would delete them with
@@ -175,7 +236,8 @@ impl AppResource {
         let Some(id) = state.id.as_ref_option() else {
             return Ok(());
         };
-        let client = bounded_client(&self.client, self.stop, Operation::Delete)?;
+        let bounded = self.bounded(&state.timeouts, Operation::Delete)?;
+        let client = &bounded.client;
         let name = state
             .display_name
             .as_ref_option()
@@ -185,7 +247,7 @@ impl AppResource {
             Ok(connectors) => connectors,
             // Gone already (deleted outside Terraform): nothing left to delete.
             Err(err) if err.is_not_found() => return Ok(()),
-            Err(err) => return Err(self.error("list the connectors of", id, err)),
+            Err(err) => return Err(self.error(&bounded, "list the connectors of", id, err)),
         };
         if !connectors.is_empty() {
             return Err(AppError::HasConnectors {
@@ -208,7 +270,7 @@ impl AppResource {
             .apps()
             .delete(id)
             .await
-            .map_err(|err| self.error("delete", id, err))
+            .map_err(|err| self.error(&bounded, "delete", id, err))
     }
 
     fn string_attribute(description: &str, constraint: AttributeConstraint) -> Attribute {
@@ -287,6 +349,11 @@ impl Resource for AppResource {
             block: Block {
                 version: SCHEMA_VERSION,
                 attributes,
+                blocks: [(
+                    timeouts::BLOCK.to_string(),
+                    timeouts::block::<CreateReadUpdateDelete>(timeout_covers),
+                )]
+                .into(),
                 description: Description::markdown(
                     "A manually managed C1 app: a place for connectors (`conductorone_integration_*`) to attach to. \
                      To attach connectors to an app C1 discovered (through SSO) or one made elsewhere, look it up with \
@@ -312,14 +379,14 @@ impl Resource for AppResource {
         let Some(id) = state.id.as_ref_option().cloned() else {
             return Some((state, private_state));
         };
-        let client = match self.client(Operation::Read) {
-            Ok(client) => client,
+        let bounded = match self.bounded(&state.timeouts, Operation::Read) {
+            Ok(bounded) => bounded,
             Err(err) => {
                 err.report(diags);
                 return Some((state, private_state));
             }
         };
-        match client.get(&id).await {
+        match bounded.apps().get(&id).await {
             Ok(Some(app)) if app.deleted_at.is_none() => {
                 let mut state = state;
                 state.apply(&app);
@@ -336,7 +403,7 @@ impl Resource for AppResource {
                 None
             }
             Err(err) => {
-                self.error("read", &id, err).report(diags);
+                self.error(&bounded, "read", &id, err).report(diags);
                 Some((state, private_state))
             }
         }
@@ -406,8 +473,8 @@ impl Resource for AppResource {
             display_name: name.clone(),
             description: planned_state.description.as_ref_option().cloned(),
         };
-        let created = match self.client(Operation::Create) {
-            Ok(client) => self.create_app(&client, &request).await,
+        let created = match self.bounded(&planned_state.timeouts, Operation::Create) {
+            Ok(bounded) => self.create_app(&bounded, &request).await,
             Err(err) => Err(err),
         };
         match created {
@@ -450,11 +517,12 @@ impl Resource for AppResource {
         if update.is_empty() {
             return Some((planned_state, planned_private_state));
         }
-        let updated = match self.client(Operation::Update) {
-            Ok(client) => client
+        let updated = match self.bounded(&planned_state.timeouts, Operation::Update) {
+            Ok(bounded) => bounded
+                .apps()
                 .update(&id, &update)
                 .await
-                .map_err(|err| self.error("update", &id, err)),
+                .map_err(|err| self.error(&bounded, "update", &id, err)),
             Err(err) => Err(err),
         };
         match updated {
@@ -495,10 +563,12 @@ impl Resource for AppResource {
             if !is_object_id(&id) {
                 return Err(AppError::InvalidImportId);
             }
-            self.client(Operation::Read)?
+            let bounded = self.bounded(&Value::Null, Operation::Read)?;
+            bounded
+                .apps()
                 .get(&id)
                 .await
-                .map_err(|err| self.error("import", &id, err))?
+                .map_err(|err| self.error(&bounded, "import", &id, err))?
                 .filter(|app| app.deleted_at.is_none())
                 .ok_or_else(|| AppError::ImportNotFound { id: id.clone() })
         }
@@ -514,6 +584,18 @@ impl Resource for AppResource {
                 None
             }
         }
+    }
+}
+
+/// What the budget of `operation` covers, for the `timeouts` block's descriptions.
+fn timeout_covers(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Create => {
+            "creating the app (retries and the lookup after a lost answer included)"
+        }
+        Operation::Read => "reading the app (refresh, import)",
+        Operation::Update => "updating the app's name and description",
+        Operation::Delete => "deleting the app (the check for connectors still in it included)",
     }
 }
 

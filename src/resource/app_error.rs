@@ -5,7 +5,7 @@
 use c1_client::ClientError;
 use tf_provider::{AttributePath, Diagnostic, Diagnostics};
 
-use super::error::{client_error_detail, diagnostic};
+use super::error::{client_error_detail, diagnostic, out_of_time_detail, out_of_time_summary};
 
 /// How many apps or connectors a message lists before "and N more".
 pub const LISTED: usize = 10;
@@ -59,6 +59,19 @@ pub enum AppError {
         source: Box<ClientError>,
     },
 
+    /// The operation's time budget (its `timeouts` value) ran out while retrying.
+    #[error("{}", out_of_time_summary(&format!("{action} the app {app}"), timeout, budget))]
+    OutOfTime {
+        action: &'static str,
+        app: String,
+        /// The `timeouts` attribute that applied (`create`, `read`, ...).
+        timeout: &'static str,
+        /// Its value, in Terraform's duration syntax.
+        budget: String,
+        #[source]
+        source: Box<ClientError>,
+    },
+
     #[error("Could not {action} the app {app}: interrupted")]
     Interrupted {
         action: &'static str,
@@ -74,8 +87,12 @@ pub enum AppError {
     #[error("Could not tell whether the app {name:?} was created")]
     CreateOutcomeUnknown {
         name: String,
-        /// New apps with that name (several: none could be told to be this one).
-        found: Vec<Named>,
+        /// New apps with that name (several: none could be told to be this one); None when
+        /// the lookup itself failed.
+        found: Option<Vec<Named>>,
+        /// The `timeouts` attribute and its value, when the create's budget ran out before C1
+        /// answered.
+        ran_out: Option<(&'static str, String)>,
         #[source]
         source: Box<ClientError>,
     },
@@ -150,6 +167,12 @@ impl AppError {
                 "The provider block could not be configured; see the errors reported for it.".into()
             }
             AppError::Api { source, .. } => client_error_detail(source),
+            AppError::OutOfTime {
+                timeout,
+                budget,
+                source,
+                ..
+            } => out_of_time_detail(&client_error_detail(source), timeout, budget),
             AppError::Interrupted { reason, .. } => format!(
                 "interrupted: {reason} before this finished; what C1 holds so far is kept in the state. \
                  Run the command again to finish."
@@ -167,20 +190,27 @@ impl AppError {
             AppError::CreateOutcomeUnknown {
                 name,
                 found,
+                ran_out,
                 source,
             } => {
-                let seen = if found.is_empty() {
-                    format!("No new app named {name:?} was there when looked up right after.")
-                } else {
-                    format!(
+                let seen = match found.as_deref() {
+                    None => "Looking it up by name right after failed too.".to_string(),
+                    Some([]) => {
+                        format!("No new app named {name:?} was there when looked up right after.")
+                    }
+                    Some(found) => format!(
                         "These new apps are named {name:?}, so none can be told to be this one:\n{}",
                         listing(found)
-                    )
+                    ),
+                };
+                let why = client_error_detail(source);
+                let why = match ran_out {
+                    Some((timeout, budget)) => out_of_time_detail(&why, timeout, budget),
+                    None => why,
                 };
                 format!(
-                    "{}\n\nC1 may have made the app. {seen} Check Apps in C1: if it is there, import it \
-                     (`terraform import <address> <app_id>`) instead of applying again, which would make another.",
-                    client_error_detail(source)
+                    "{why}\n\nC1 may have made the app. {seen} Check Apps in C1: if it is there, import it \
+                     (`terraform import <address> <app_id>`) instead of applying again, which would make another."
                 )
             }
             AppError::InvalidImportId => format!(
@@ -298,7 +328,8 @@ mod tests {
     fn an_unknown_create_outcome_says_how_to_find_and_import_the_app() {
         let err = AppError::CreateOutcomeUnknown {
             name: "Payroll".into(),
-            found: named(2),
+            found: Some(named(2)),
+            ran_out: None,
             source: Box::new(ClientError::Ambiguous {
                 operation: "create app".into(),
                 message: "HTTP 503".into(),
@@ -318,6 +349,47 @@ mod tests {
         assert!(d.detail.contains("  - App 1 (id1)"), "{}", d.detail);
         assert!(
             d.detail.contains("terraform import <address> <app_id>"),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[test]
+    fn a_create_that_outlasts_its_budget_names_the_timeout() {
+        let slow = AppError::CreateOutcomeUnknown {
+            name: "Payroll".into(),
+            found: Some(vec![]),
+            ran_out: Some(("create", "2s".into())),
+            source: Box::new(ClientError::Ambiguous {
+                operation: "create app".into(),
+                message: "timed out after the request was sent".into(),
+            }),
+        };
+        let d = slow.to_diagnostic();
+        assert!(
+            d.detail
+                .contains("The operation's time budget, timeouts.create = 2s, ran out"),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("No new app named \"Payroll\" was there"));
+
+        let retried = AppError::OutOfTime {
+            action: "update",
+            app: "a1".into(),
+            timeout: "update",
+            budget: "30s".into(),
+            source: Box::new(ClientError::BudgetSpent {
+                operation: "update app".into(),
+            }),
+        };
+        let d = retried.to_diagnostic();
+        assert_eq!(
+            d.summary,
+            "Could not update the app a1 within timeouts.update (30s)"
+        );
+        assert!(
+            d.detail.contains("timeouts.update = 30s, ran out"),
             "{}",
             d.detail
         );

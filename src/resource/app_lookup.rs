@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use c1_client::{App, AppSearch};
+use c1_client::{App, AppSearch, CallBudget};
 use c1_contract::object_id::{is_object_id, CHARACTERS};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -323,7 +323,8 @@ impl AppDataSource {
 
     async fn lookup(&self, config: &AppLookup) -> Result<App, AppError> {
         let (criterion, search) = config.search();
-        let client = bounded_client(&self.client, self.stop, Operation::Read)?.apps();
+        let budget = CallBudget::new(Operation::Read.default_budget(), self.stop.token());
+        let client = bounded_client(&self.client, &budget)?.apps();
         let found = client.search(&search).await.map_err(|err| {
             AppError::api(
                 "look up",

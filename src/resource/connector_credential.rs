@@ -8,6 +8,9 @@
 //! change of `rotation_triggers` (for example a `time_rotating`'s output) is how a credential is
 //! rotated. With `lifecycle { create_before_destroy = true }` the new credential exists before the
 //! old one is revoked; either order leaves exactly the credential in the state live in C1.
+//!
+//! Its `timeouts` block has `create`, `read` and `delete`: every change replaces it, so there is
+//! no update to give time to.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -22,8 +25,10 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use super::error::{client_error_detail, diagnostic, ResourceError};
-use super::timeouts::{self, format_duration, Operation};
+use super::error::{
+    client_error_detail, diagnostic, out_of_time_detail, out_of_time_summary, ResourceError,
+};
+use super::timeouts::{self, format_duration, CreateReadDelete, Operation, Timeouts};
 use super::ClientSlot;
 use crate::stop::StopSignal;
 
@@ -51,6 +56,9 @@ pub struct CredentialState {
     pub deleted_at: Value<String>,
     #[serde(default)]
     pub rotation_triggers: Value<BTreeMap<String, Value<String>>>,
+    /// The `timeouts` block; absent from states written before it existed (null: the defaults).
+    #[serde(with = "timeouts::as_optional_block", default)]
+    pub timeouts: Value<Timeouts<CreateReadDelete>>,
 }
 
 /// States print their ids only: the secret must never reach a log.
@@ -126,7 +134,9 @@ enum CredentialError {
         source: Box<ClientError>,
         /// Why the provider stopped, when it was interrupted.
         stopped: Option<String>,
-        /// The operation's time budget, for an error that ran out of it.
+        /// The operation whose time budget applied, and that budget, for an error that ran out
+        /// of it.
+        operation: Operation,
         budget: Duration,
     },
     #[error("C1 answered the rotate without the new credential's secret")]
@@ -139,12 +149,14 @@ enum CredentialError {
 
 impl CredentialError {
     fn report(&self, diags: &mut Diagnostics) {
+        let mut summary = self.to_string();
         let detail = match self {
             CredentialError::Api {
+                action,
                 source,
                 stopped,
+                operation,
                 budget,
-                ..
             } => {
                 if source.is_interrupted() {
                     format!(
@@ -152,11 +164,13 @@ impl CredentialError {
                         stopped.as_deref().unwrap_or("the provider was asked to stop")
                     )
                 } else if source.is_out_of_time() {
-                    format!(
-                        "{}. The operation's time budget ({}) ran out while retrying.",
-                        client_error_detail(source),
-                        format_duration(*budget)
-                    )
+                    let budget = format_duration(*budget);
+                    summary = out_of_time_summary(
+                        &format!("{action} the connector credential"),
+                        operation.name(),
+                        &budget,
+                    );
+                    out_of_time_detail(&client_error_detail(source), operation.name(), &budget)
                 } else {
                     client_error_detail(source)
                 }
@@ -175,7 +189,7 @@ impl CredentialError {
                     .into()
             }
         };
-        diags.add_error(diagnostic(self.to_string(), detail, AttributePath::root()));
+        diags.add_error(diagnostic(summary, detail, AttributePath::root()));
     }
 }
 
@@ -185,9 +199,10 @@ pub struct ConnectorCredentialResource {
     stop: &'static StopSignal,
 }
 
-/// The C1 client for one operation, within its default time budget.
+/// The C1 client for one operation, within the time budget the resource's `timeouts` gives it.
 struct Bounded {
     client: ConnectorClient,
+    operation: Operation,
     budget: Duration,
 }
 
@@ -196,17 +211,29 @@ impl ConnectorCredentialResource {
         Self { client, stop }
     }
 
-    fn bounded(&self, operation: Operation) -> Result<Bounded, ResourceError> {
-        let budget = timeouts::budget(&Value::Null, operation);
+    fn bounded(
+        &self,
+        timeouts: &Value<Timeouts<CreateReadDelete>>,
+        operation: Operation,
+    ) -> Result<Bounded, ResourceError> {
+        let budget = timeouts::budget(timeouts, operation);
         let call = CallBudget::new(budget, self.stop.token());
         Ok(Bounded {
             client: self.client.get()?.within(call),
+            operation,
             budget,
         })
     }
 
-    fn bounded_or_report(&self, diags: &mut Diagnostics, operation: Operation) -> Option<Bounded> {
-        self.bounded(operation).map_err(|e| e.report(diags)).ok()
+    fn bounded_or_report(
+        &self,
+        diags: &mut Diagnostics,
+        timeouts: &Value<Timeouts<CreateReadDelete>>,
+        operation: Operation,
+    ) -> Option<Bounded> {
+        self.bounded(timeouts, operation)
+            .map_err(|e| e.report(diags))
+            .ok()
     }
 
     fn api_error(
@@ -219,6 +246,7 @@ impl ConnectorCredentialResource {
             action,
             source: Box::new(source),
             stopped: self.stop.reason().map(|r| r.to_string()),
+            operation: bounded.operation,
             budget: bounded.budget,
         }
     }
@@ -273,8 +301,10 @@ impl ConnectorCredentialResource {
         Ok(credential)
     }
 
-    /// Errors for `app_id` and `connector_id` values that are not C1 ids.
-    fn validate_ids(diags: &mut Diagnostics, config: &CredentialState) {
+    /// Errors for `app_id` and `connector_id` values that are not C1 ids, and for `timeouts`
+    /// values that are not durations.
+    fn validate_config(diags: &mut Diagnostics, config: &CredentialState) {
+        timeouts::validate(&config.timeouts, diags);
         for (name, value) in [
             ("app_id", &config.app_id),
             ("connector_id", &config.connector_id),
@@ -368,6 +398,11 @@ impl Resource for ConnectorCredentialResource {
             block: Block {
                 version: SCHEMA_VERSION,
                 attributes,
+                blocks: [(
+                    timeouts::BLOCK.to_string(),
+                    timeouts::block::<CreateReadDelete>(timeout_covers),
+                )]
+                .into(),
                 description: Description::markdown(
                     "A connector credential: the client id and secret a self-hosted connector (for example a \
                      `conductorone_integration_baton` running in Kubernetes) authenticates to ConductorOne with. Creating it rotates \
@@ -379,7 +414,7 @@ impl Resource for ConnectorCredentialResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        Self::validate_ids(diags, &config);
+        Self::validate_config(diags, &config);
         Some(())
     }
 
@@ -390,7 +425,7 @@ impl Resource for ConnectorCredentialResource {
         private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Some(bounded) = self.bounded_or_report(diags, Operation::Read) else {
+        let Some(bounded) = self.bounded_or_report(diags, &state.timeouts, Operation::Read) else {
             return Some((state, private_state));
         };
         let Some((app_id, connector_id, id)) = state.ids() else {
@@ -433,7 +468,7 @@ impl Resource for ConnectorCredentialResource {
         config_state: Self::State<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        Self::validate_ids(diags, &config_state);
+        Self::validate_config(diags, &config_state);
         Some((proposed_state.plan_new(), ValueEmpty::Null))
     }
 
@@ -446,7 +481,7 @@ impl Resource for ConnectorCredentialResource {
         prior_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        Self::validate_ids(diags, &config_state);
+        Self::validate_config(diags, &config_state);
         let mut replace = Vec::new();
         if proposed_state.app_id != prior_state.app_id {
             replace.push(AttributePath::new("app_id"));
@@ -483,7 +518,7 @@ impl Resource for ConnectorCredentialResource {
         planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let bounded = self.bounded_or_report(diags, Operation::Create)?;
+        let bounded = self.bounded_or_report(diags, &planned_state.timeouts, Operation::Create)?;
         let app_id = planned_state.app_id.as_ref_option()?.clone();
         let connector_id = planned_state.connector_id.as_ref_option()?.clone();
         match self.rotate(diags, &bounded, &app_id, &connector_id).await {
@@ -508,7 +543,8 @@ impl Resource for ConnectorCredentialResource {
         planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        // Only `rotation_triggers` between null and `{}` gets here: nothing to tell C1.
+        // Only `rotation_triggers` between null and `{}`, or `timeouts`, get here: nothing to tell
+        // C1 (the timeouts are Terraform's only).
         Some((planned_state, planned_private_state))
     }
 
@@ -519,7 +555,7 @@ impl Resource for ConnectorCredentialResource {
         _planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<()> {
-        let bounded = self.bounded_or_report(diags, Operation::Delete)?;
+        let bounded = self.bounded_or_report(diags, &prior_state.timeouts, Operation::Delete)?;
         let Some((app_id, connector_id, id)) = prior_state.ids() else {
             return Some(());
         };
@@ -550,7 +586,7 @@ impl Resource for ConnectorCredentialResource {
             CredentialError::InvalidImportId.report(diags);
             return None;
         }
-        let bounded = self.bounded_or_report(diags, Operation::Read)?;
+        let bounded = self.bounded_or_report(diags, &Value::Null, Operation::Read)?;
         let result = bounded
             .client
             .get_credential(app_id, connector_id, credential_id)
@@ -579,6 +615,17 @@ impl Resource for ConnectorCredentialResource {
                 None
             }
         }
+    }
+}
+
+/// What the budget of `operation` covers, for the `timeouts` block's descriptions.
+fn timeout_covers(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Create => "creating (rotating) the credential, retries included",
+        Operation::Read => "reading the credential (refresh, import)",
+        // Every change replaces the credential: the block has no `update`.
+        Operation::Update => "nothing: a change replaces the credential",
+        Operation::Delete => "revoking the credential",
     }
 }
 

@@ -36,9 +36,7 @@ pub enum ResourceError {
     },
 
     /// The operation's time budget (its `timeouts` value) ran out while retrying.
-    #[error(
-        "Could not {action} the {integration} integration within timeouts.{timeout} ({budget})"
-    )]
+    #[error("{}", out_of_time_summary(&format!("{action} the {integration} integration"), timeout, budget))]
     OutOfTime {
         action: &'static str,
         integration: &'static str,
@@ -122,11 +120,7 @@ impl ResourceError {
                 budget,
                 source,
                 ..
-            } => format!(
-                "{}. The operation's time budget, timeouts.{timeout} = {budget}, ran out while retrying; \
-                 if C1 needs longer, set a longer one in the resource's `timeouts` block.",
-                client_error_detail(source)
-            ),
+            } => out_of_time_detail(&client_error_detail(source), timeout, budget),
             ResourceError::Interrupted { reason, .. } => format!(
                 "interrupted: {reason} before this finished; what C1 holds so far is kept in the state. \
                  Run the command again to finish."
@@ -208,6 +202,21 @@ pub fn client_error_detail(err: &ClientError) -> String {
             SERVER_URL.name, TENANT_DOMAIN.name, SERVER_URL.env, TENANT_DOMAIN.env
         ),
     }
+}
+
+/// The summary of an error whose operation's time budget ran out, as every resource words it:
+/// `Could not <what> within timeouts.<timeout> (<budget>)`.
+pub fn out_of_time_summary(what: &str, timeout: &str, budget: &str) -> String {
+    format!("Could not {what} within timeouts.{timeout} ({budget})")
+}
+
+/// The detail of such an error: what went wrong last (`why`), which budget ran out and how to
+/// give C1 longer.
+pub fn out_of_time_detail(why: &str, timeout: &str, budget: &str) -> String {
+    format!(
+        "{why}. The operation's time budget, timeouts.{timeout} = {budget}, ran out before the call succeeded; \
+         if C1 needs longer, set a longer one in the resource's `timeouts` block."
+    )
 }
 
 /// A diagnostic without the backtrace `Diagnostic::new` appends when `RUST_BACKTRACE` is set:

@@ -24,7 +24,7 @@ use tf_provider::{AttributePath, Diagnostic, Diagnostics, Resource};
 use super::error::{diagnostic, ResourceError};
 use super::state::{IntegrationPrivate, IntegrationState, SYNC_STATUS_NAMES};
 use super::sync_wait::{self, WaitError, WaitFailure};
-use super::timeouts::{self, format_duration, Operation, Timeouts};
+use super::timeouts::{self, format_duration, CreateReadUpdateDelete, Operation, Timeouts};
 use super::ClientSlot;
 use crate::settings_schema::SettingsSchema;
 use crate::stop::StopSignal;
@@ -299,7 +299,7 @@ impl<I: Integration> IntegrationResource<I> {
         let nonce = rand::random::<u64>();
         let marker = create_marker(nonce);
         // Below this much budget no create is sent any more: it is kept for the last lookup.
-        let reserve = (bounded.budget / 4).clamp(MIN_CREATE_ROUND, Duration::from_secs(10));
+        let reserve = timeouts::lookup_reserve(bounded.budget);
         let mut tries: u32 = 0;
         let mut unknown_outcomes: u32 = 0;
         let last_error = loop {
@@ -687,7 +687,11 @@ impl<I: Integration> Resource for IntegrationResource<I> {
             block: Block {
                 version: SCHEMA_VERSION,
                 attributes,
-                blocks: [(timeouts::BLOCK.to_string(), timeouts::block())].into(),
+                blocks: [(
+                    timeouts::BLOCK.to_string(),
+                    timeouts::block::<CreateReadUpdateDelete>(timeout_covers),
+                )]
+                .into(),
                 description: Description::markdown(if self.settings.fields().is_empty() {
                     format!(
                         "A self-hosted connector in ConductorOne: a C1 connector of the {name} catalog entry, attached to an app. \
@@ -1079,8 +1083,17 @@ fn create_round_wait(tries: u32) -> Duration {
     Duration::from_millis(250) + ceiling.mul_f64(rand::thread_rng().gen_range(0.0..=1.0))
 }
 
-/// The least of the create budget kept for the last lookup (a quarter of it, at most 10 s).
-const MIN_CREATE_ROUND: Duration = Duration::from_millis(500);
+/// What the budget of `operation` covers, for the `timeouts` block's descriptions.
+fn timeout_covers(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Create => {
+            "creating the connector (retries, the lookup after a lost answer and `wait_for_sync` included)"
+        }
+        Operation::Read => "reading the connector (refresh, import)",
+        Operation::Update => "updating the connector's settings and owners (`wait_for_sync` included)",
+        Operation::Delete => "deleting the connector",
+    }
+}
 
 /// The marker carried in the description of every try of one create.
 fn create_marker(nonce: u64) -> String {

@@ -1,8 +1,11 @@
-//! The `timeouts` block of every integration resource: how long each operation may take, retries
-//! and waits included, in Terraform's duration syntax; the defaults; and the plan-time check.
+//! The `timeouts` block of every resource: how long each operation may take, retries and waits
+//! included, in Terraform's duration syntax; the defaults; and the plan-time check.
 //!
-//! An absent block (every state the official provider wrote) or attribute means the default.
+//! An absent block (every state the official provider wrote) or attribute means the default. A
+//! resource whose every change replaces it has no `update` ([`CreateReadDelete`]), as Terraform
+//! users know from other providers: the block then has no `update` attribute at all.
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -52,37 +55,65 @@ impl Operation {
             Operation::Read => Duration::from_secs(300),
         }
     }
-
-    /// What the budget covers, for the schema description.
-    fn covers(self) -> &'static str {
-        match self {
-            Operation::Create => {
-                "creating the connector (retries, the lookup after a lost answer and `wait_for_sync` included)"
-            }
-            Operation::Read => "reading the connector (refresh, import)",
-            Operation::Update => {
-                "updating the connector's settings and owners (`wait_for_sync` included)"
-            }
-            Operation::Delete => "deleting the connector",
-        }
-    }
 }
 
-/// The block's values. Terraform keeps it as a list of at most one element (see
-/// [`as_optional_block`]).
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-pub struct Timeouts {
+/// The operations a resource's `timeouts` block has: one attribute each.
+pub trait OperationSet {
+    const OPERATIONS: &'static [Operation];
+}
+
+/// A resource updated in place: `create`, `read`, `update`, `delete`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CreateReadUpdateDelete;
+
+impl OperationSet for CreateReadUpdateDelete {
+    const OPERATIONS: &'static [Operation] = &Operation::ALL;
+}
+
+/// A resource every change of which replaces it: `create`, `read`, `delete` (no `update`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CreateReadDelete;
+
+impl OperationSet for CreateReadDelete {
+    const OPERATIONS: &'static [Operation] =
+        &[Operation::Create, Operation::Read, Operation::Delete];
+}
+
+/// The block's values, with an attribute for each operation of `O` (Terraform wants exactly
+/// those: an `update` is neither read nor written where `O` has none). Terraform keeps the
+/// block as a list of at most one element (see [`as_optional_block`]).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(bound = "")]
+pub struct Timeouts<O: OperationSet = CreateReadUpdateDelete> {
     #[serde(default)]
     pub create: Value<String>,
     #[serde(default)]
     pub read: Value<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "has_no_update::<O>")]
     pub update: Value<String>,
     #[serde(default)]
     pub delete: Value<String>,
+    #[serde(skip)]
+    operations: PhantomData<O>,
 }
 
-impl Timeouts {
+fn has_no_update<O: OperationSet>(_: &Value<String>) -> bool {
+    !O::OPERATIONS.contains(&Operation::Update)
+}
+
+impl<O: OperationSet> Default for Timeouts<O> {
+    fn default() -> Self {
+        Self {
+            create: Value::Null,
+            read: Value::Null,
+            update: Value::Null,
+            delete: Value::Null,
+            operations: PhantomData,
+        }
+    }
+}
+
+impl<O: OperationSet> Timeouts<O> {
     fn value(&self, operation: Operation) -> &Value<String> {
         match operation {
             Operation::Create => &self.create,
@@ -95,7 +126,7 @@ impl Timeouts {
 
 /// The budget of `operation` given the resource's `timeouts` block (null, unknown or invalid
 /// values mean the default: validation has reported invalid ones at plan time).
-pub fn budget(timeouts: &Value<Timeouts>, operation: Operation) -> Duration {
+pub fn budget<O: OperationSet>(timeouts: &Value<Timeouts<O>>, operation: Operation) -> Duration {
     timeouts
         .as_ref_option()
         .and_then(|t| t.value(operation).as_ref_option())
@@ -103,13 +134,19 @@ pub fn budget(timeouts: &Value<Timeouts>, operation: Operation) -> Duration {
         .unwrap_or_else(|| operation.default_budget())
 }
 
+/// The part of a create's budget kept for looking up, once the budget is nearly spent, a create
+/// whose answer was lost: a quarter of it, at least half a second, at most 10 s.
+pub fn lookup_reserve(create_budget: Duration) -> Duration {
+    (create_budget / 4).clamp(Duration::from_millis(500), Duration::from_secs(10))
+}
+
 /// Reports each known value of the block that is not a positive Terraform duration, on its
 /// attribute. The value itself is not repeated: it may come from a sensitive variable.
-pub fn validate(timeouts: &Value<Timeouts>, diags: &mut Diagnostics) {
+pub fn validate<O: OperationSet>(timeouts: &Value<Timeouts<O>>, diags: &mut Diagnostics) {
     let Some(block) = timeouts.as_ref_option() else {
         return;
     };
-    for operation in Operation::ALL {
+    for &operation in O::OPERATIONS {
         let Some(text) = block.value(operation).as_ref_option() else {
             continue;
         };
@@ -127,18 +164,20 @@ pub fn validate(timeouts: &Value<Timeouts>, diags: &mut Diagnostics) {
     }
 }
 
-/// The `timeouts` block of the resource schema: optional, at most once.
-pub fn block() -> NestedBlock {
-    let attributes = Operation::ALL
+/// The `timeouts` block of the resource schema: optional, at most once, an attribute for each
+/// operation of `O`; `covers` says what an operation's budget covers on this resource (e.g.
+/// "creating the app"), for the attribute's description.
+pub fn block<O: OperationSet>(covers: impl Fn(Operation) -> &'static str) -> NestedBlock {
+    let attributes = O::OPERATIONS
         .iter()
-        .map(|operation| {
+        .map(|&operation| {
             (
                 operation.name().to_string(),
                 Attribute {
                     attr_type: AttributeType::String,
                     description: Description::markdown(format!(
                         "Time budget for {}, as a Terraform duration (e.g. `\"30s\"`, `\"5m\"`, `\"1h30m\"`); default `{}`.",
-                        operation.covers(),
+                        covers(operation),
                         format_duration(operation.default_budget())
                     )),
                     constraint: AttributeConstraint::Optional,
@@ -347,29 +386,47 @@ mod tests {
 
     #[test]
     fn budgets_come_from_the_block_or_the_defaults() {
-        let block = Value::Value(Timeouts {
+        let block = Value::Value(Timeouts::<CreateReadUpdateDelete> {
             create: Value::Value("45s".into()),
             read: Value::Unknown,
             update: Value::Value("not a duration".into()),
             delete: Value::Null,
+            ..Timeouts::default()
         });
         assert_eq!(budget(&block, Operation::Create), Duration::from_secs(45));
         for operation in [Operation::Read, Operation::Update, Operation::Delete] {
             assert_eq!(budget(&block, operation), operation.default_budget());
         }
         assert_eq!(
-            budget(&Value::Null, Operation::Read),
+            budget(&Value::<Timeouts>::Null, Operation::Read),
             Duration::from_secs(300)
         );
     }
 
     #[test]
+    fn a_quarter_of_the_create_budget_is_kept_for_the_lookup_within_bounds() {
+        assert_eq!(
+            lookup_reserve(Duration::from_secs(2)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            lookup_reserve(Duration::from_secs(20)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            lookup_reserve(Duration::from_secs(600)),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
     fn invalid_values_are_reported_on_their_attribute_without_the_value() {
-        let block = Value::Value(Timeouts {
+        let block = Value::Value(Timeouts::<CreateReadUpdateDelete> {
             create: Value::Value("5 minutes".into()),
             read: Value::Value("0s".into()),
             update: Value::Value("1h".into()),
             delete: Value::Unknown,
+            ..Timeouts::default()
         });
         let mut diags = Diagnostics::default();
         validate(&block, &mut diags);
@@ -431,17 +488,69 @@ mod tests {
         assert_eq!(rmp_serde::from_slice::<Holder>(&bytes).unwrap(), one);
     }
 
-    #[test]
-    fn the_schema_block_is_optional_and_has_the_four_operations() {
-        let NestedBlock::Optional(block) = block() else {
+    fn attribute_names(block: NestedBlock) -> (Vec<String>, Block) {
+        let NestedBlock::Optional(block) = block else {
             panic!("an optional single block")
         };
         let mut names: Vec<_> = block.attributes.keys().cloned().collect();
         names.sort();
+        (names, block)
+    }
+
+    #[test]
+    fn the_schema_block_is_optional_and_has_the_four_operations() {
+        let (names, block) =
+            attribute_names(block::<CreateReadUpdateDelete>(|_| "creating the thing"));
         assert_eq!(names, ["create", "delete", "read", "update"]);
-        assert!(block.attributes["create"]
+        let create = &block.attributes["create"].description.content;
+        assert!(create.contains("default `10m`"), "{create}");
+        assert!(
+            create.contains("Time budget for creating the thing"),
+            "{create}"
+        );
+        assert!(block.attributes["read"]
             .description
             .content
-            .contains("default `10m`"));
+            .contains("default `5m`"));
+    }
+
+    #[test]
+    fn a_resource_without_update_has_no_update_timeout() {
+        let (names, _) = attribute_names(block::<CreateReadDelete>(|operation| {
+            assert_ne!(operation, Operation::Update);
+            "rotating"
+        }));
+        assert_eq!(names, ["create", "delete", "read"]);
+
+        // Terraform's object has exactly the schema's attributes: no `update` is written.
+        #[derive(Serialize, Deserialize, Debug, PartialEq)]
+        struct NoUpdate {
+            #[serde(with = "as_optional_block", default)]
+            timeouts: Value<Timeouts<CreateReadDelete>>,
+        }
+        let one: NoUpdate = serde_json::from_str(r#"{"timeouts":[{"create":"5m"}]}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            r#"{"timeouts":[{"create":"5m","read":null,"delete":null}]}"#
+        );
+        let bytes = rmp_serde::to_vec_named(&one).unwrap();
+        assert_eq!(rmp_serde::from_slice::<NoUpdate>(&bytes).unwrap(), one);
+
+        // Only its operations are judged and budgeted: a stray `update` (a hand-edited state)
+        // is neither reported nor used.
+        let block = Value::Value(Timeouts::<CreateReadDelete> {
+            create: Value::Value("2s".into()),
+            update: Value::Value("not a duration".into()),
+            delete: Value::Value("soon".into()),
+            ..Timeouts::default()
+        });
+        let mut diags = Diagnostics::default();
+        validate(&block, &mut diags);
+        let at: Vec<_> = diags.errors.iter().map(|d| d.attribute.clone()).collect();
+        assert_eq!(
+            at,
+            [AttributePath::new("timeouts").index(0).attribute("delete")]
+        );
+        assert_eq!(budget(&block, Operation::Create), Duration::from_secs(2));
     }
 }
