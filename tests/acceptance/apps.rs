@@ -457,3 +457,111 @@ fn an_app_create_whose_answer_is_lost_is_found_not_made_twice() {
     );
     tf.plan().code(0).contains("No changes.");
 }
+
+/// Removes the `timeouts` attribute from every resource instance in the state file, as a state
+/// written before the block existed has it; the next serial, so Terraform takes it.
+pub fn drop_timeouts_from_state(tf: &Tf) {
+    let mut state: serde_json::Value = serde_json::from_str(&tf.read("terraform.tfstate")).unwrap();
+    state["serial"] = json!(state["serial"].as_u64().unwrap() + 1);
+    for resource in state["resources"].as_array_mut().unwrap() {
+        for instance in resource["instances"].as_array_mut().unwrap() {
+            let attributes = instance["attributes"].as_object_mut().unwrap();
+            assert!(attributes.remove("timeouts").is_some(), "{attributes:?}");
+        }
+    }
+    tf.write(
+        "terraform.tfstate",
+        &serde_json::to_string_pretty(&state).unwrap(),
+    );
+}
+
+/// `timeouts` on the app: an invalid duration fails the plan on its attribute with no call to
+/// C1; adding, changing or lacking the block (a state written before it existed) plans clean
+/// after one apply that makes no call; a create C1 is slower to answer than `timeouts.create`
+/// fails naming it, and leaves C1 and the state agreeing (no orphan app).
+#[test]
+fn app_timeouts_are_validated_kept_without_calls_and_bound_a_slow_create() {
+    let sim = Sim::start("apps-timeouts");
+    let creds = sim.mint();
+    let tf = Tf::new("apps-timeouts", &sim, &creds);
+    let app = |name: &str, timeouts: &str| {
+        let block = if timeouts.is_empty() {
+            String::new()
+        } else {
+            format!("  timeouts {{\n    {timeouts}\n  }}\n")
+        };
+        format!(
+            "resource \"conductorone_app\" \"{name}\" {{\n  display_name = \"{name}\"\n{block}}}\n"
+        )
+    };
+
+    tf.write_main(&config(&app("payroll", "update = \"5 minutes\"")));
+    sim.clear_requests();
+    tf.plan()
+        .code(1)
+        .contains("Error: Invalid timeouts.update")
+        .contains("the value is not a duration")
+        .contains("update = \"5 minutes\"\n");
+    assert_eq!(sim.requests().api_calls(), 0);
+
+    // Without the block, then a state written before it existed: plans clean.
+    tf.write_main(&config(&app("payroll", "")));
+    tf.apply().code(0).contains("1 added");
+    tf.plan().code(0).contains("No changes.");
+    drop_timeouts_from_state(&tf);
+    sim.clear_requests();
+    tf.plan().code(0).contains("No changes.");
+    assert_eq!(sim.take_requests().writes(), 0);
+
+    // Adding the block is Terraform's business: applied without a write, then clean.
+    tf.write_main(&config(&app(
+        "payroll",
+        "create = \"2s\"\n    read = \"90s\"",
+    )));
+    tf.plan().code(2).contains("1 to change");
+    tf.apply().code(0).contains("1 changed");
+    assert_eq!(sim.take_requests().writes(), 0);
+    assert_eq!(
+        tf.resource("conductorone_app.payroll")["timeouts"][0]["read"],
+        "90s"
+    );
+    tf.plan().code(0).contains("No changes.");
+
+    // C1 takes 4 s to answer app creates; the new app's budget is 2 s.
+    tf.write_main(&config(&format!(
+        "{}{}",
+        app("payroll", "create = \"2s\"\n    read = \"90s\""),
+        app("slow", "create = \"2s\"")
+    )));
+    sim.set_faults(json!({"latency_ms": 4000, "path_contains": "/api/v1/apps", "method": "POST"}));
+    sim.clear_requests();
+    let out = tf.apply();
+    out.code(1)
+        .contains("Could not tell whether the app \"slow\" was created")
+        .says("The operation's time budget, timeouts.create = 2s, ran out")
+        .says("No new app named \"slow\" was there when looked up right after.");
+    let log = sim.take_requests();
+    assert!(
+        log.count(Op::AppSearch) >= 2,
+        "looked up after the create: {}",
+        log.summary()
+    );
+    // Once C1 would have answered: no app "slow" in C1 (none left behind), none in the state.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let named = |name: &str| {
+        sim.apps()
+            .into_iter()
+            .filter(|a| a["displayName"] == name)
+            .count()
+    };
+    assert_eq!(named("slow"), 0, "{}", sim.state());
+    assert_eq!(named("payroll"), 1, "{}", sim.state());
+    let in_state: Vec<_> = tf.resources().into_iter().map(|(a, _)| a).collect();
+    assert_eq!(in_state, ["conductorone_app.payroll"]);
+
+    sim.clear_faults();
+    tf.apply().code(0).contains("1 added");
+    tf.plan().code(0).contains("No changes.");
+    assert_eq!(sim.take_requests().ok(Op::AppCreate), 1);
+    assert_eq!(named("slow"), 1, "{}", sim.state());
+}

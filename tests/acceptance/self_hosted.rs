@@ -321,3 +321,76 @@ fn examples_self_hosted_applies_cleanly() {
     tf.destroy().code(0).contains("2 destroyed");
     assert!(sim.live_credentials().is_empty() && sim.connectors().is_empty());
 }
+
+/// `timeouts` on the credential: `create`, `read`, `delete` only (Terraform itself refuses an
+/// `update`, with no call to C1); a state written before the block existed plans clean; a rotate
+/// C1 is slower to answer than `timeouts.create` fails naming it, with no credential live in C1
+/// but the one in the state, and the next apply makes it.
+#[test]
+fn credential_timeouts_bound_a_slow_rotate_and_leave_state_and_c1_agreeing() {
+    let (sim, mut tf, _, first) = applied("self-hosted-timeouts", false);
+    let with_timeouts = |timeouts: &str| {
+        configuration(false).replace(
+            "    rotation = var.rotation\n  }\n",
+            &format!("    rotation = var.rotation\n  }}\n  timeouts {{\n    {timeouts}\n  }}\n"),
+        )
+    };
+
+    crate::apps::drop_timeouts_from_state(&tf);
+    sim.clear_requests();
+    tf.plan().code(0).contains("No changes.");
+    assert_eq!(sim.take_requests().writes(), 0);
+
+    for (timeouts, error) in [
+        ("update = \"1m\"", "Unsupported argument"),
+        ("create = \"soon\"", "Invalid timeouts.create"),
+    ] {
+        tf.write_main(&with_timeouts(timeouts));
+        tf.plan()
+            .code(1)
+            .contains(&format!("Error: {error}"))
+            .contains(&format!("{timeouts}\n"));
+        assert_eq!(sim.take_requests().writes(), 0);
+    }
+
+    // A rotation whose rotate C1 answers after 4 s; the budget is 2 s.
+    tf.write_main(&with_timeouts("create = \"2s\""));
+    sim.set_faults(serde_json::json!({
+        "latency_ms": 4000,
+        "path_contains": "/api/v1/apps/connectors/credentials",
+        "method": "POST",
+    }));
+    sim.clear_requests();
+    tf.set_env("TF_VAR_rotation", "2");
+    let out = tf.apply();
+    out.code(1)
+        .contains("Could not create the connector credential within timeouts.create (2s)")
+        .says("The operation's time budget, timeouts.create = 2s, ran out");
+    let log = sim.take_requests();
+    // The rotate never answered (C1 logs a call once it answers).
+    assert_eq!(log.ok(Op::RotateCredential), 0, "{}", log.summary());
+    assert_eq!(log.ok(Op::RevokeCredential), 1, "{}", log.summary());
+    // Once C1 would have answered: nothing live, nothing in the state.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(sim.live_credentials().is_empty(), "{}", sim.state());
+    assert!(
+        tf.resources()
+            .iter()
+            .all(|(address, _)| address != CREDENTIAL),
+        "no credential in the state"
+    );
+
+    sim.clear_faults();
+    tf.apply().code(0).contains("1 added");
+    let second = tf_credential(&tf);
+    assert_ne!(second["id"], first["id"]);
+    assert_eq!(second["timeouts"][0]["create"], "2s");
+    let live = sim.live_credentials();
+    assert_eq!(live.len(), 1, "{}", sim.state());
+    assert_eq!(live[0]["id"], second["id"]);
+    assert_eq!(
+        sim.connector_authenticates(s(&second, "client_id"), s(&second, "client_secret")),
+        200
+    );
+    tf.plan().code(0).contains("No changes.");
+}
