@@ -3,12 +3,9 @@
 //! make the change); the calls themselves are `c1_client::AppClient`'s.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use async_trait::async_trait;
-use c1_client::{
-    App, AppClient, AppSearch, AppUpdate, CallBudget, ClientError, ConnectorClient, CreateApp,
-};
+use c1_client::{App, AppSearch, AppUpdate, CallBudget, ClientError, ConnectorClient, CreateApp};
 use c1_contract::object_id::is_object_id;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -18,6 +15,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use super::app_error::{AppError, Named};
+use super::bounded::Bounded;
 use super::error::diagnostic;
 use super::timeouts::{self, format_duration, CreateReadUpdateDelete, Operation, Timeouts};
 use super::ClientSlot;
@@ -86,21 +84,6 @@ pub struct AppResource {
     stop: &'static StopSignal,
 }
 
-/// The C1 client for one Terraform operation, within the time budget the resource's `timeouts`
-/// gives it.
-struct Bounded {
-    client: ConnectorClient,
-    call: CallBudget,
-    operation: Operation,
-    budget: Duration,
-}
-
-impl Bounded {
-    fn apps(&self) -> AppClient {
-        self.client.apps()
-    }
-}
-
 impl AppResource {
     pub fn new(client: ClientSlot, stop: &'static StopSignal) -> Self {
         Self { client, stop }
@@ -111,14 +94,8 @@ impl AppResource {
         timeouts: &Value<Timeouts>,
         operation: Operation,
     ) -> Result<Bounded, AppError> {
-        let budget = timeouts::budget(timeouts, operation);
-        let call = CallBudget::new(budget, self.stop.token());
-        Ok(Bounded {
-            client: bounded_client(&self.client, &call)?,
-            call,
-            operation,
-            budget,
-        })
+        Bounded::new(&self.client, self.stop, timeouts, operation)
+            .map_err(|_| AppError::NotConfigured)
     }
 
     /// The error for a client error while doing `action` to `app` within `bounded`'s budget.

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use c1_client::{CallBudget, ClientError, ConnectorClient, ConnectorCredential};
+use c1_client::{ClientError, ConnectorCredential};
 use c1_contract::object_id::{is_object_id, CHARACTERS};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -25,6 +25,7 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::bounded::Bounded;
 use super::error::{
     client_error_detail, diagnostic, out_of_time_detail, out_of_time_summary, ResourceError,
 };
@@ -199,13 +200,6 @@ pub struct ConnectorCredentialResource {
     stop: &'static StopSignal,
 }
 
-/// The C1 client for one operation, within the time budget the resource's `timeouts` gives it.
-struct Bounded {
-    client: ConnectorClient,
-    operation: Operation,
-    budget: Duration,
-}
-
 impl ConnectorCredentialResource {
     pub fn new(client: ClientSlot, stop: &'static StopSignal) -> Self {
         Self { client, stop }
@@ -216,13 +210,7 @@ impl ConnectorCredentialResource {
         timeouts: &Value<Timeouts<CreateReadDelete>>,
         operation: Operation,
     ) -> Result<Bounded, ResourceError> {
-        let budget = timeouts::budget(timeouts, operation);
-        let call = CallBudget::new(budget, self.stop.token());
-        Ok(Bounded {
-            client: self.client.get()?.within(call),
-            operation,
-            budget,
-        })
+        Bounded::new(&self.client, self.stop, timeouts, operation)
     }
 
     fn bounded_or_report(

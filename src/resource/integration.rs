@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use c1_client::{
-    CallBudget, ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated,
-    SyncProgress, SyncStatus,
+    ClientError, Connector, ConnectorClient, CreateConfigured, CreateDelegated, SyncProgress,
+    SyncStatus,
 };
 use c1_contract::integrations::Integration;
 use c1_contract::object_id::is_object_id;
@@ -21,6 +21,7 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostic, Diagnostics, Resource};
 
+use super::bounded::Bounded;
 use super::error::{diagnostic, ResourceError};
 use super::state::{IntegrationPrivate, IntegrationState, SYNC_STATUS_NAMES};
 use super::sync_wait::{self, WaitError, WaitFailure};
@@ -44,15 +45,6 @@ pub struct IntegrationResource<I: Integration> {
 
 type Private = Option<IntegrationPrivate>;
 
-/// The C1 client for one Terraform operation: every call it makes runs within that operation's
-/// time budget (the resource's `timeouts`) and stops with the provider.
-struct Bounded {
-    client: ConnectorClient,
-    call: CallBudget,
-    operation: Operation,
-    budget: Duration,
-}
-
 impl<I: Integration> IntegrationResource<I> {
     pub fn new(client: ClientSlot, stop: &'static StopSignal) -> Self {
         Self {
@@ -69,14 +61,7 @@ impl<I: Integration> IntegrationResource<I> {
         timeouts: &Value<Timeouts>,
         operation: Operation,
     ) -> Result<Bounded, ResourceError> {
-        let budget = timeouts::budget(timeouts, operation);
-        let call = CallBudget::new(budget, self.stop.token());
-        Ok(Bounded {
-            client: self.client.get()?.within(call.clone()),
-            call,
-            operation,
-            budget,
-        })
+        Bounded::new(&self.client, self.stop, timeouts, operation)
     }
 
     /// Like [`bounded`](Self::bounded), reporting a missing configuration.

@@ -5,6 +5,7 @@
 mod app;
 mod app_error;
 mod app_lookup;
+mod bounded;
 mod connector_credential;
 mod error;
 mod integration;
