@@ -187,21 +187,11 @@ impl AppClient {
     pub async fn get(&self, id: &str) -> Result<Option<App>, ClientError> {
         let op = "read app";
         let url = self.client.api_url(op, &["apps", id])?;
-        match self
-            .client
-            .call_json::<WireAppResponse>(
-                op,
-                Method::GET,
-                url,
-                Payload::Empty,
-                Idempotency::Idempotent,
-            )
-            .await
-        {
-            Ok(resp) => resp.into_app(op).map(Some),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.client
+            .read_json::<WireAppResponse>(op, url)
+            .await?
+            .map(|resp| resp.into_app(op))
+            .transpose()
     }
 
     /// `POST /api/v1/apps`: a new manually managed app.
@@ -249,22 +239,7 @@ impl AppClient {
     pub async fn delete(&self, id: &str) -> Result<(), ClientError> {
         let op = "delete app";
         let url = self.client.api_url(op, &["apps", id])?;
-        let body = json!({});
-        match self
-            .client
-            .call(
-                op,
-                Method::DELETE,
-                url,
-                Payload::Json(&body),
-                Idempotency::Idempotent,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.client.remove(op, Method::DELETE, url).await
     }
 }
 

@@ -134,20 +134,10 @@ impl ConnectorClient {
     pub async fn get(&self, app_id: &str, id: &str) -> Result<Option<Connector>, ClientError> {
         let op = "read connector";
         let url = self.api_url(op, &["apps", app_id, "connectors", id])?;
-        match self
-            .call_json::<WireViewResponse>(
-                op,
-                Method::GET,
-                url,
-                Payload::Empty,
-                Idempotency::Idempotent,
-            )
-            .await
-        {
-            Ok(resp) => view_connector(op, resp).map(Some),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.read_json::<WireViewResponse>(op, url)
+            .await?
+            .map(|resp| view_connector(op, resp))
+            .transpose()
     }
 
     /// `GET /api/v1/apps/{app}/connectors`, following `nextPageToken` to the end.
@@ -240,21 +230,7 @@ impl ConnectorClient {
     pub async fn delete(&self, app_id: &str, id: &str) -> Result<(), ClientError> {
         let op = "delete connector";
         let url = self.api_url(op, &["apps", app_id, "connectors", id])?;
-        let body = json!({});
-        let deleted = self
-            .call(
-                op,
-                Method::DELETE,
-                url,
-                Payload::Json(&body),
-                Idempotency::Idempotent,
-            )
-            .await;
-        match deleted {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.remove(op, Method::DELETE, url).await
     }
 
     /// `POST /api/v1/apps/connectors/credentials` with `{appId, connectorId}`: a new connector
@@ -305,20 +281,10 @@ impl ConnectorClient {
                 id,
             ],
         )?;
-        match self
-            .call_json::<WireCredentialResponse>(
-                op,
-                Method::GET,
-                url,
-                Payload::Empty,
-                Idempotency::Idempotent,
-            )
-            .await
-        {
-            Ok(resp) => credential_of(op, resp).map(Some),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.read_json::<WireCredentialResponse>(op, url)
+            .await?
+            .map(|resp| credential_of(op, resp))
+            .transpose()
     }
 
     /// `POST /api/v1/apps/{app}/connectors/{connector}/credentials/{id}` with body `{}`: revokes
@@ -341,21 +307,7 @@ impl ConnectorClient {
                 id,
             ],
         )?;
-        let body = json!({});
-        match self
-            .call(
-                op,
-                Method::POST,
-                url,
-                Payload::Json(&body),
-                Idempotency::Idempotent,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.remove(op, Method::POST, url).await
     }
 
     // ---- internals ------------------------------------------------------------------------
@@ -383,6 +335,53 @@ impl ConnectorClient {
             .call_json(op, Method::POST, url, Payload::Json(body), idempotency)
             .await?;
         view_connector(op, resp)
+    }
+
+    /// A `GET` of `url`, decoded; None when C1 answers 404 (gone, or never there).
+    pub(crate) async fn read_json<T: DeserializeOwned>(
+        &self,
+        op: &str,
+        url: Url,
+    ) -> Result<Option<T>, ClientError> {
+        let read = self
+            .call_json(
+                op,
+                Method::GET,
+                url,
+                Payload::Empty,
+                Idempotency::Idempotent,
+            )
+            .await;
+        match read {
+            Ok(answer) => Ok(Some(answer)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A delete or revoke (`method` with body `{}`, idempotent) of `url`; a 404 means it is gone
+    /// already, which is what was asked.
+    pub(crate) async fn remove(
+        &self,
+        op: &str,
+        method: Method,
+        url: Url,
+    ) -> Result<(), ClientError> {
+        let body = json!({});
+        let removed = self
+            .call(
+                op,
+                method,
+                url,
+                Payload::Json(&body),
+                Idempotency::Idempotent,
+            )
+            .await;
+        match removed {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     pub(crate) async fn call_json<T: DeserializeOwned>(
