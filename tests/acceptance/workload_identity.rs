@@ -1,7 +1,9 @@
 //! Workload identity (OIDC): a pipeline with a CI system's OIDC token and a client id, and no
 //! client secret, applies and plans clean; expired, wrong-audience and unknown-issuer tokens fail
 //! naming the variable they came from; a missing client id or a malformed token is named without
-//! echoing it; the ready access token wins over the OIDC token, which wins over the client secret.
+//! echoing it; the ready access token wins over the OIDC token, which wins over the client secret;
+//! access tokens that expire mid-run are exchanged again, and an OIDC token that expires mid-run
+//! ends the run naming its variable, with state and C1 agreeing.
 
 use crate::harness::*;
 
@@ -225,4 +227,110 @@ fn the_access_token_wins_over_the_oidc_token_which_wins_over_the_client_secret()
     tf.remove_env(OIDC_TOKEN.env);
     tf.destroy().code(0);
     assert!(sim.connectors().is_empty());
+}
+
+/// Eight Segment connectors, one at a time, with access tokens that live one second and calls
+/// that take 300 ms: the run outlives several access tokens.
+fn long_run(name: &str, sim: &Sim, client_id: &str, token: &str) -> Tf {
+    let tf = pipeline(
+        name,
+        sim,
+        &[
+            (CLIENT_ID.env, client_id),
+            ("TFC_WORKLOAD_IDENTITY_TOKEN", token),
+        ],
+    );
+    let provider = format!(
+        "provider \"conductorone\" {{\n  server_url = {}\n}}\n\n",
+        hcl_str(&sim.url)
+    );
+    let body: String = (0..8)
+        .map(|i| {
+            resource_block(
+                Kind::Segment,
+                &format!("s{i}"),
+                "app1",
+                Some(&["u1"]),
+                &kv(Kind::Segment, i as u8),
+            )
+        })
+        .collect();
+    tf.write_main(&config(&format!("{provider}{body}")));
+    tf
+}
+
+fn short_lived_access_tokens(name: &str) -> Sim {
+    trusting_sim(
+        name,
+        SimOpts {
+            token_ttl_secs: Some(1),
+            extra: vec!["--latency-ms".into(), "300".into()],
+            ..SimOpts::default()
+        },
+    )
+}
+
+/// Access tokens expire during one apply: each new one comes from exchanging the OIDC token
+/// again (never a client secret), and the run ends as if nothing happened.
+#[test]
+fn access_tokens_that_expire_mid_run_are_exchanged_again_from_the_oidc_token() {
+    let sim = short_lived_access_tokens("oidc-mid-run");
+    let creds = sim.mint();
+    let token = oidc_token(ISSUER, AUDIENCE, SUBJECT, 600);
+    let tf = long_run("oidc-mid-run", &sim, &creds.client_id, &token);
+    let out = tf.apply_args(&["-parallelism=1"]);
+    out.code(0)
+        .contains("Resources: 8 added, 0 changed, 0 destroyed.");
+    assert_no_secrets("apply output", &out.all(), &[&token]);
+    let log = sim.take_requests();
+    let exchanges: Vec<&Req> = log.0.iter().filter(|r| r.op() == Op::Token).collect();
+    assert!(exchanges.len() >= 2, "exchanged again: {}", log.summary());
+    for r in &exchanges {
+        assert_eq!(
+            (r.grant.as_deref(), r.status),
+            (Some("token_exchange"), 200),
+            "{:?}",
+            log.0
+        );
+    }
+    assert_eq!(log.ok(Op::CreateConfigured), 8, "{}", log.summary());
+    assert_eq!(sim.connectors().len(), 8, "no duplicates");
+}
+
+/// The OIDC token itself expires during the apply (CI tokens live minutes): the apply fails
+/// saying so and naming the variable, and what was created is in the state, nothing else.
+#[test]
+fn an_oidc_token_that_expires_mid_run_fails_naming_its_variable_and_loses_nothing() {
+    let sim = short_lived_access_tokens("oidc-expires-mid-run");
+    let creds = sim.mint();
+    let token = oidc_token(ISSUER, AUDIENCE, SUBJECT, 2);
+    let tf = long_run("oidc-expires-mid-run", &sim, &creds.client_id, &token);
+    let out = tf.apply_args(&["-parallelism=1"]);
+    out.code(1)
+        .says("the OIDC token from TFC_WORKLOAD_IDENTITY_TOKEN expired at")
+        .says("run the job again for a fresh one");
+    assert_no_secrets("apply output", &out.all(), &[&token]);
+    let log = sim.take_requests();
+    assert!(
+        log.0
+            .iter()
+            .filter(|r| r.op() == Op::Token)
+            .all(|r| r.grant.as_deref() == Some("token_exchange")),
+        "no other grant: {}",
+        log.summary()
+    );
+    let mut in_state: Vec<String> = tf
+        .resources()
+        .into_iter()
+        .map(|(_, values)| values["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut in_c1: Vec<String> = sim
+        .connectors()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    in_state.sort();
+    in_c1.sort();
+    assert_eq!(in_state, in_c1, "state and C1 agree");
+    assert!(in_c1.len() < 8, "the run ended early: {}", log.summary());
 }
